@@ -1,0 +1,185 @@
+"""Accounts: authentication with throttling, passwords, users and API tokens."""
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from tracker.extensions import db
+from tracker.models import ApiToken, LoginAttempt, Role, Unit, User
+from tracker.services import audit, clock
+from tracker.services.errors import DomainError, Forbidden, NotFound, ValidationFailed
+
+#: Failed attempts allowed per account, and per address, within the window.
+MAX_FAILURES = 10
+WINDOW = timedelta(minutes=15)
+MIN_PASSWORD = 8
+MAX_PASSWORD = 128
+COMMON_PASSWORDS = frozenset(
+    (Path(__file__).resolve().parent / "common_passwords.txt").read_text().split()
+)
+
+
+class Throttled(DomainError):
+    status_code = 429
+    code = "throttled"
+
+
+class BadCredentials(DomainError):
+    status_code = 401
+    code = "unauthorized"
+
+
+def _failures_since(since: datetime, *conditions) -> int:
+    return db.session.scalar(select(func.count(LoginAttempt.id)).where(
+        LoginAttempt.is_success.is_(False), LoginAttempt.created_at >= since, or_(*conditions)))
+
+
+def authenticate(username: str, password: str, remote_addr: str) -> User:
+    """The user, if the password is right and neither the account nor the address is throttled.
+    Every attempt is recorded, so the limit holds across workers."""
+    username = (username or "").strip()[:80]
+    now = clock.now_utc()
+    since = now - WINDOW
+    if (_failures_since(since, LoginAttempt.username == username) >= MAX_FAILURES
+            or _failures_since(since, LoginAttempt.remote_addr == remote_addr) >= MAX_FAILURES):
+        current_app.logger.warning("login throttled user=%r addr=%s", username, remote_addr)
+        raise Throttled(_("Too many failed attempts. Please try again in 15 minutes."))
+    user = db.session.scalar(select(User).where(User.username == username))
+    ok = bool(user and user.is_active and user.check_password(password or ""))
+    db.session.add(LoginAttempt(username=username, remote_addr=remote_addr, is_success=ok,
+                                created_at=now))
+    current_app.logger.info("login %s user=%r addr=%s", "ok" if ok else "failed", username,
+                            remote_addr)
+    if not ok:
+        raise BadCredentials(_("Wrong user name or password."))
+    return user
+
+
+def check_password_rules(password: str, field: str = "password") -> None:
+    problems = []
+    if len(password) < MIN_PASSWORD:
+        problems.append(_("At least %(n)s characters.", n=MIN_PASSWORD))
+    if len(password) > MAX_PASSWORD:
+        problems.append(_("At most %(n)s characters.", n=MAX_PASSWORD))
+    if password.lower() in COMMON_PASSWORDS:
+        problems.append(_("This password is too common; choose another."))
+    if problems:
+        raise ValidationFailed(_("Please choose a different password."), {field: problems})
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current or ""):
+        raise ValidationFailed(_("Please correct the highlighted fields."),
+                               {"current_password": [_("The current password is wrong.")]})
+    check_password_rules(new, "new_password")
+    user.set_password(new)
+    user.must_change_password = False
+    user.end_all_sessions()
+    audit.record(user, "user.change_password", "user", user.id)
+
+
+@dataclass(frozen=True)
+class UserDraft:
+    username: str
+    full_name: str
+    role: Role
+    unit_id: int
+    scope_unit_id: int | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+def create_user(actor: User | None, draft: UserDraft) -> tuple[User, str]:
+    """A new account with a one-time password, which must be changed at first login.
+    `actor` None is the command line (the first administrator of an installation)."""
+    if actor is not None and actor.role != Role.ADMIN:
+        raise Forbidden(_("Only an administrator manages users."))
+    errors = {}
+    username = draft.username.strip()
+    if not username or len(username) > 80:
+        errors["username"] = [_("Between 1 and 80 characters.")]
+    elif db.session.scalar(select(User.id).where(User.username == username)):
+        errors["username"] = [_("This user name is taken.")]
+    if not draft.full_name.strip():
+        errors["full_name"] = [_("This field is required.")]
+    if db.session.get(Unit, draft.unit_id) is None:
+        errors["unit_id"] = [_("Unknown unit.")]
+    if draft.role in (Role.OFFICE, Role.SUPERVISOR):
+        if draft.scope_unit_id is None or db.session.get(Unit, draft.scope_unit_id) is None:
+            errors["scope_unit_id"] = [_("Office and supervisor accounts need a scope.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the highlighted fields."), errors)
+    one_time = secrets.token_urlsafe(12)
+    user = User(username=username, full_name=draft.full_name.strip(), role=draft.role,
+                unit_id=draft.unit_id,
+                scope_unit_id=draft.scope_unit_id if draft.role in (
+                    Role.OFFICE, Role.SUPERVISOR) else None,
+                email=draft.email, phone=draft.phone, must_change_password=True)
+    user.set_password(one_time)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.create", "user", user.id,
+                 after={"username": user.username, "role": user.role.value,
+                        "unit_id": user.unit_id, "scope_unit_id": user.scope_unit_id})
+    return user, one_time
+
+
+def reset_password(actor: User, user_id: int) -> str:
+    if actor.role != Role.ADMIN:
+        raise Forbidden(_("Only an administrator manages users."))
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("User not found."))
+    one_time = secrets.token_urlsafe(12)
+    user.set_password(one_time)
+    user.must_change_password = True
+    user.end_all_sessions()
+    audit.record(actor, "user.reset_password", "user", user.id)
+    return one_time
+
+
+def set_active(actor: User, user_id: int, active: bool) -> User:
+    if actor.role != Role.ADMIN:
+        raise Forbidden(_("Only an administrator manages users."))
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("User not found."))
+    if user.id == actor.id and not active:
+        raise ValidationFailed(_("You cannot deactivate yourself."), {})
+    before = user.is_active_user
+    user.is_active_user = active
+    if not active:
+        user.end_all_sessions()
+    audit.record(actor, "user.activate" if active else "user.deactivate", "user", user.id,
+                 before={"is_active": before}, after={"is_active": active})
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, ApiToken]:
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=_token_hash(token),
+                   expires_at=clock.now_utc() + timedelta(
+                       hours=current_app.config["API_TOKEN_HOURS"]))
+    db.session.add(row)
+    return token, row
+
+
+def user_for_token(token: str) -> tuple[User, ApiToken] | None:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if (row is None or row.revoked_at is not None or row.expires_at <= clock.now_utc()
+            or not row.user.is_active):
+        return None
+    return row.user, row
+
+
+def revoke_token(row: ApiToken) -> None:
+    row.revoked_at = clock.now_utc()

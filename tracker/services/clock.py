@@ -1,0 +1,22 @@
+"""The one place that knows what time it is. "Today" is a date in the office's zone."""
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def office_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def today() -> date:
+    """Today's date in the office's time zone; passed into queries, never asked of the database."""
+    return now_utc().astimezone(office_zone()).date()
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(office_zone()).date()

@@ -1,0 +1,81 @@
+"""The one definition of overdue (逾期), near-due (临期) and late sign-off (逾期销号).
+
+Each rule is a SQL expression over the tickets table with "today" passed in, so every
+list, count, reminder and report filters and aggregates with the same rule in the
+database. A single ticket's flags are read through the same expressions
+(`ticket_flags`), never recomputed in Python.
+"""
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from tracker.extensions import db
+from tracker.models import OPEN_STATUSES, Ticket, TicketStatus
+
+#: States in which the unit itself owes work against the deadline.
+DEADLINE_STATES = (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.RETURNED)
+#: States waiting for someone else's decision: they show days waited instead.
+WAITING_STATES = (TicketStatus.SUBMITTED, TicketStatus.VERIFIED)
+
+
+def due_date() -> ColumnElement:
+    """The date a ticket is measured against: next review for long-term, else the deadline."""
+    return case(
+        (Ticket.status == TicketStatus.LONG_TERM, Ticket.next_review_on),
+        else_=Ticket.deadline,
+    )
+
+
+def overdue(today: date) -> ColumnElement[bool]:
+    return or_(
+        and_(Ticket.status.in_(DEADLINE_STATES), Ticket.deadline < today),
+        and_(Ticket.status == TicketStatus.LONG_TERM, Ticket.next_review_on < today),
+    )
+
+
+def near_due(today: date, days: int) -> ColumnElement[bool]:
+    """Open, not overdue, and due within `days` days (inclusive). Waiting states excluded:
+    they are not the unit's to finish."""
+    horizon = today + timedelta(days=days)
+    return or_(
+        and_(Ticket.status.in_(DEADLINE_STATES), Ticket.deadline >= today,
+             Ticket.deadline <= horizon),
+        and_(Ticket.status == TicketStatus.LONG_TERM, Ticket.next_review_on >= today,
+             Ticket.next_review_on <= horizon),
+    )
+
+
+def closed_late() -> ColumnElement[bool]:
+    return and_(
+        Ticket.status == TicketStatus.CLOSED,
+        Ticket.submitted_on > Ticket.deadline_at_submission,
+    )
+
+
+def is_open() -> ColumnElement[bool]:
+    return Ticket.status.in_(OPEN_STATUSES)
+
+
+def light(today: date, days: int) -> ColumnElement[str]:
+    """Traffic light (红黄牌): red overdue, yellow near-due, green otherwise."""
+    return case((overdue(today), "red"), (near_due(today, days), "yellow"), else_="green")
+
+
+def flag_columns(today: date, days: int) -> list[ColumnElement]:
+    """Labelled columns to add to any ticket query."""
+    return [
+        overdue(today).label("is_overdue"),
+        near_due(today, days).label("is_near_due"),
+        light(today, days).label("light"),
+    ]
+
+
+def ticket_flags(ticket_id: int, today: date, days: int) -> dict[str, object]:
+    row = db.session.execute(
+        select(*flag_columns(today, days)).where(Ticket.id == ticket_id)
+    ).one_or_none()
+    if row is None:
+        return {"is_overdue": False, "is_near_due": False, "light": "green"}
+    return {"is_overdue": bool(row.is_overdue), "is_near_due": bool(row.is_near_due),
+            "light": row.light}

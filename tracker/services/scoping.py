@@ -1,0 +1,135 @@
+"""What a user may see. Every query of user data starts here.
+
+`ticket_clause(user)` is the one rule: admin sees everything; office and supervisor see
+tickets whose lead unit lies in their scope subtree; a unit user sees tickets their unit
+leads or cooperates on. Inspections, findings, units, evidence and counts are derived from
+it, so a unit never learns of another unit's tickets by any route.
+"""
+from flask_babel import gettext as _
+from sqlalchemy import Select, exists, false, or_, select, true
+from sqlalchemy.sql import ColumnElement
+
+from tracker.extensions import db
+from tracker.models import (
+    Finding,
+    Inspection,
+    Role,
+    Ticket,
+    TicketUnit,
+    Unit,
+    UnitClosure,
+    User,
+)
+from tracker.services.errors import NotFound
+
+
+def subtree_ids(unit_id: int) -> Select:
+    """Ids of a unit and every unit below it, as a subquery."""
+    return select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id == unit_id)
+
+
+def in_subtree(column, unit_id: int) -> ColumnElement[bool]:
+    return column.in_(subtree_ids(unit_id))
+
+
+def ticket_clause(user: User) -> ColumnElement[bool]:
+    if not user or not user.is_active:
+        return false()
+    if user.role == Role.ADMIN:
+        return true()
+    if user.role in (Role.OFFICE, Role.SUPERVISOR):
+        if user.scope_unit_id is None:
+            return false()
+        return in_subtree(Ticket.lead_unit_id, user.scope_unit_id)
+    return or_(
+        Ticket.lead_unit_id == user.unit_id,
+        exists().where(TicketUnit.ticket_id == Ticket.id, TicketUnit.unit_id == user.unit_id),
+    )
+
+
+def tickets(user: User) -> Select:
+    """Every ticket the user may see, as a select to narrow further."""
+    return select(Ticket).where(ticket_clause(user))
+
+
+def unit_clause(user: User) -> ColumnElement[bool]:
+    """Units the user may see and pick: the scope subtree, or the own unit."""
+    if user.role == Role.ADMIN:
+        return true()
+    if user.role in (Role.OFFICE, Role.SUPERVISOR) and user.scope_unit_id is not None:
+        return in_subtree(Unit.id, user.scope_unit_id)
+    return Unit.id == user.unit_id
+
+
+def units(user: User) -> Select:
+    return select(Unit).where(unit_clause(user))
+
+
+def inspection_clause(user: User) -> ColumnElement[bool]:
+    """Inspections run by an office within the user's scope, or holding a visible ticket."""
+    if user.role == Role.ADMIN:
+        return true()
+    has_ticket = exists().where(
+        Finding.inspection_id == Inspection.id, Ticket.finding_id == Finding.id,
+        ticket_clause(user),
+    )
+    if user.role in (Role.OFFICE, Role.SUPERVISOR) and user.scope_unit_id is not None:
+        return or_(in_subtree(Inspection.owner_unit_id, user.scope_unit_id), has_ticket)
+    return has_ticket
+
+
+def inspections(user: User) -> Select:
+    return select(Inspection).where(inspection_clause(user))
+
+
+def finding_clause(user: User) -> ColumnElement[bool]:
+    if user.role == Role.ADMIN:
+        return true()
+    has_ticket = exists().where(Ticket.finding_id == Finding.id, ticket_clause(user))
+    if user.role in (Role.OFFICE, Role.SUPERVISOR) and user.scope_unit_id is not None:
+        owned = exists().where(
+            Inspection.id == Finding.inspection_id,
+            in_subtree(Inspection.owner_unit_id, user.scope_unit_id),
+        )
+        return or_(owned, has_ticket)
+    return has_ticket
+
+
+def findings(user: User) -> Select:
+    return select(Finding).where(finding_clause(user))
+
+
+def _one(statement: Select, what: str):
+    obj = db.session.scalars(statement).first()
+    if obj is None:
+        raise NotFound(what)
+    return obj
+
+
+def get_ticket(user: User, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    statement = tickets(user).where(Ticket.id == ticket_id)
+    if for_update:
+        statement = statement.with_for_update(of=Ticket)
+    return _one(statement, _("Ticket not found."))
+
+
+def get_inspection(user: User, inspection_id: int) -> Inspection:
+    return _one(inspections(user).where(Inspection.id == inspection_id),
+                _("Inspection not found."))
+
+
+def get_finding(user: User, finding_id: int) -> Finding:
+    return _one(findings(user).where(Finding.id == finding_id), _("Finding not found."))
+
+
+def get_unit(user: User, unit_id: int) -> Unit:
+    return _one(units(user).where(Unit.id == unit_id), _("Unit not found."))
+
+
+def covers_unit(user: User, unit_id: int) -> bool:
+    """Whether the unit lies inside the user's scope subtree (office and supervisor)."""
+    if user.role == Role.ADMIN:
+        return True
+    if user.scope_unit_id is None:
+        return False
+    return db.session.get(UnitClosure, (user.scope_unit_id, unit_id)) is not None

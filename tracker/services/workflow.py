@@ -1,0 +1,537 @@
+"""The ticket's life (DOMAIN.md, "A ticket's life"): every transition, once.
+
+Each operation takes the acting user, finds the ticket through the scoping rule (outside
+the scope it does not exist: 404), checks the role (403), the version (409 conflict) and
+the state (409 invalid transition), changes the ticket, writes one audit event, flushes and
+emits the event. Nothing here commits: the caller (request, CLI, job) commits once.
+"""
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from tracker.extensions import db
+from tracker.models import (
+    OPEN_STATUSES,
+    ExtensionRequest,
+    ExtensionStatus,
+    Finding,
+    ProgressUpdate,
+    Role,
+    Ticket,
+    TicketStatus,
+    TicketUnit,
+    TimelineKind,
+    Unit,
+    User,
+)
+from tracker.services import audit, clock, events, scoping
+from tracker.services.errors import (
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+    VersionConflict,
+)
+
+S = TicketStatus
+MAX_TEXT = 5000
+MAX_REASON = 1000
+
+#: Hook for the evidence module: returns the finding's required items still missing.
+missing_evidence_check = None
+
+
+# --- who is who -------------------------------------------------------------------------
+
+def is_lead(actor: User, ticket: Ticket) -> bool:
+    return actor.role == Role.UNIT_USER and actor.unit_id == ticket.lead_unit_id
+
+
+def is_member(actor: User, ticket: Ticket) -> bool:
+    return actor.role == Role.UNIT_USER and actor.unit_id in ticket.unit_ids
+
+
+def is_office_in_scope(actor: User, ticket: Ticket) -> bool:
+    return actor.role == Role.OFFICE and scoping.covers_unit(actor, ticket.lead_unit_id)
+
+
+def supervisor_covers(unit_id: int) -> bool:
+    """Whether any active supervisor's scope covers the unit."""
+    return db.session.scalar(
+        select(func.count(User.id)).where(
+            User.role == Role.SUPERVISOR, User.is_active_user.is_(True),
+            User.scope_unit_id.in_(
+                select(scoping.UnitClosure.ancestor_id).where(
+                    scoping.UnitClosure.descendant_id == unit_id)
+            ),
+        )
+    ) > 0
+
+
+def can_approve(actor: User, ticket: Ticket) -> bool:
+    """Whether the actor may approve (or return) the ticket at its current level."""
+    inspection = ticket.finding.inspection
+    in_scope = actor.role in (Role.OFFICE, Role.SUPERVISOR) and scoping.covers_unit(
+        actor, ticket.lead_unit_id)
+    if not in_scope:
+        return False
+    if inspection.signoff_levels == 1:
+        if ticket.status != S.SUBMITTED:
+            return False
+        return actor.role == Role.OFFICE or inspection.supervisors_may_sign_off
+    if ticket.status == S.SUBMITTED:
+        if actor.role == Role.SUPERVISOR:
+            return True
+        return not supervisor_covers(ticket.lead_unit_id)
+    if ticket.status == S.VERIFIED:
+        return actor.role == Role.OFFICE
+    return False
+
+
+# --- common steps -----------------------------------------------------------------------
+
+def _load(actor: User, ticket_id: int) -> Ticket:
+    return scoping.get_ticket(actor, ticket_id, for_update=True)
+
+
+def _check_version(ticket: Ticket, version: int | None) -> None:
+    if version is None:
+        raise ValidationFailed(_("The version is required."), {"version": [_("Required.")]})
+    if version != ticket.version:
+        raise VersionConflict(
+            _("This ticket was changed by someone else (version %(theirs)s, yours %(yours)s). "
+              "Reload it and try again.", theirs=ticket.version, yours=version))
+
+
+def _check_state(ticket: Ticket, allowed: tuple[TicketStatus, ...], action: str) -> None:
+    if ticket.status not in allowed:
+        raise InvalidTransition(
+            _("“%(action)s” is not possible while the ticket is %(status)s.",
+              action=action_label(action), status=status_label(ticket.status)))
+
+
+def _text(value: str | None, name: str, *, limit: int = MAX_TEXT, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed(_("Please fill in all required fields."),
+                               {name: [_("This field is required.")]})
+    if len(value) > limit:
+        raise ValidationFailed(_("Please correct the highlighted fields."),
+                               {name: [_("At most %(n)s characters.", n=limit)]})
+    return value
+
+
+def _finish(actor: User, ticket: Ticket, action: str, before: dict, *, note: str | None = None,
+            **data) -> Ticket:
+    after = audit.snapshot(ticket)
+    db.session.flush()
+    after["version"] = ticket.version
+    audit.record(actor, f"ticket.{action}", "ticket", ticket.id, ticket_id=ticket.id,
+                 before=before, after=after, note=note)
+    db.session.flush()
+    events.emit(action, ticket, actor, **data)
+    return ticket
+
+
+def _begin(actor: User, ticket_id: int, version: int | None, permitted, action: str,
+           allowed: tuple[TicketStatus, ...]) -> tuple[Ticket, dict]:
+    ticket = _load(actor, ticket_id)
+    if not permitted(actor, ticket):
+        raise Forbidden(_("You may not %(action)s this ticket.", action=action_label(action)))
+    _check_version(ticket, version)
+    _check_state(ticket, allowed, action)
+    return ticket, audit.snapshot(ticket)
+
+
+# --- the unit's actions -----------------------------------------------------------------
+
+def acknowledge(actor: User, ticket_id: int, version: int | None) -> Ticket:
+    ticket, before = _begin(actor, ticket_id, version, is_lead, "acknowledge", (S.ASSIGNED,))
+    ticket.status = S.LONG_TERM if ticket.timeline == TimelineKind.LONG_TERM else S.IN_PROGRESS
+    ticket.acknowledged_at = clock.now_utc()
+    ticket.is_declined = False
+    return _finish(actor, ticket, "acknowledge", before)
+
+
+def decline(actor: User, ticket_id: int, version: int | None, reason: str | None) -> Ticket:
+    ticket, before = _begin(actor, ticket_id, version, is_lead, "decline", (S.ASSIGNED,))
+    reason = _text(reason, "reason", limit=MAX_REASON)
+    ticket.is_declined = True
+    ticket.decline_reason = reason
+    return _finish(actor, ticket, "decline", before, note=reason)
+
+
+def add_progress(actor: User, ticket_id: int, version: int | None, text: str | None,
+                 percent: int | None = None, planned_completion_on: date | None = None
+                 ) -> ProgressUpdate:
+    ticket, before = _begin(actor, ticket_id, version, is_member, "progress",
+                            (S.ASSIGNED, S.IN_PROGRESS, S.RETURNED, S.LONG_TERM))
+    text = _text(text, "text")
+    lead = is_lead(actor, ticket)
+    if percent is not None:
+        if not lead:
+            raise Forbidden(_("Only the lead unit sets the progress percent."))
+        if not 0 <= percent <= 100:
+            raise ValidationFailed(_("Please correct the highlighted fields."),
+                                   {"percent": [_("Between 0 and 100.")]})
+        ticket.progress_percent = percent
+    if planned_completion_on is not None:
+        if not lead:
+            raise Forbidden(_("Only the lead unit sets the planned completion date."))
+        ticket.planned_completion_on = planned_completion_on
+    if lead and ticket.status in (S.ASSIGNED, S.RETURNED):
+        ticket.status = S.IN_PROGRESS
+        if ticket.acknowledged_at is None:
+            ticket.acknowledged_at = clock.now_utc()
+            ticket.is_declined = False
+    update = ProgressUpdate(ticket=ticket, author_id=actor.id, unit_id=actor.unit_id,
+                            text=text, percent=percent)
+    db.session.add(update)
+    ticket.updated_at = clock.now_utc()
+    _finish(actor, ticket, "progress", before, note=text[:200], update=update)
+    return update
+
+
+def submit(actor: User, ticket_id: int, version: int | None) -> Ticket:
+    ticket, before = _begin(actor, ticket_id, version, is_lead, "submit",
+                            (S.IN_PROGRESS, S.RETURNED, S.LONG_TERM))
+    has_progress = db.session.scalar(
+        select(func.count(ProgressUpdate.id)).where(ProgressUpdate.ticket_id == ticket.id))
+    if not has_progress:
+        raise InvalidTransition(_("Write a progress update before submitting for sign-off."))
+    if missing_evidence_check is not None:
+        missing = missing_evidence_check(ticket)
+        if missing:
+            raise InvalidTransition(_("Evidence still missing: %(items)s",
+                                      items="、".join(missing)))
+    ticket.status = S.SUBMITTED
+    ticket.submitted_at = clock.now_utc()
+    ticket.submitted_on = clock.today()
+    ticket.deadline_at_submission = ticket.deadline
+    ticket.return_reason = None
+    return _finish(actor, ticket, "submit", before)
+
+
+def request_extension(actor: User, ticket_id: int, version: int | None,
+                      new_deadline: date | None, reason: str | None) -> ExtensionRequest:
+    ticket, before = _begin(actor, ticket_id, version, is_lead, "request_extension",
+                            (S.ASSIGNED, S.IN_PROGRESS, S.RETURNED, S.LONG_TERM))
+    reason = _text(reason, "reason", limit=MAX_REASON)
+    if new_deadline is None:
+        raise ValidationFailed(_("Please fill in all required fields."),
+                               {"deadline": [_("This field is required.")]})
+    if new_deadline <= ticket.deadline:
+        raise ValidationFailed(_("Please correct the highlighted fields."),
+                               {"deadline": [_("The new deadline must be later than the "
+                                               "current one.")]})
+    if pending_extension(ticket.id) is not None:
+        raise InvalidTransition(_("An extension request is already waiting for a decision."))
+    request = ExtensionRequest(ticket=ticket, requested_by_id=actor.id,
+                               current_deadline=ticket.deadline,
+                               requested_deadline=new_deadline, reason=reason)
+    db.session.add(request)
+    ticket.updated_at = clock.now_utc()  # bumps the version: the request is part of the ticket
+    _finish(actor, ticket, "request_extension", before, note=reason, request=request)
+    return request
+
+
+def pending_extension(ticket_id: int) -> ExtensionRequest | None:
+    return db.session.scalar(select(ExtensionRequest).where(
+        ExtensionRequest.ticket_id == ticket_id,
+        ExtensionRequest.status == ExtensionStatus.PENDING))
+
+
+# --- decisions --------------------------------------------------------------------------
+
+def approve(actor: User, ticket_id: int, version: int | None, note: str | None = None) -> Ticket:
+    ticket = _load(actor, ticket_id)
+    if ticket.status in (S.SUBMITTED, S.VERIFIED) and not can_approve(actor, ticket):
+        raise Forbidden(_("You may not approve this ticket at its current level."))
+    if ticket.status not in (S.SUBMITTED, S.VERIFIED) and actor.role not in (
+            Role.OFFICE, Role.SUPERVISOR):
+        raise Forbidden(_("You may not approve this ticket at its current level."))
+    _check_version(ticket, version)
+    _check_state(ticket, (S.SUBMITTED, S.VERIFIED), "approve")
+    before = audit.snapshot(ticket)
+    note = _text(note, "note", limit=MAX_REASON, required=False) or None
+    two_levels = ticket.finding.inspection.signoff_levels == 2
+    if two_levels and ticket.status == S.SUBMITTED:
+        ticket.status = S.VERIFIED
+        action = "verify"
+    else:
+        ticket.status = S.CLOSED
+        ticket.closed_at = clock.now_utc()
+        ticket.progress_percent = 100
+        action = "approve"
+    return _finish(actor, ticket, action, before, note=note)
+
+
+def return_ticket(actor: User, ticket_id: int, version: int | None, reason: str | None) -> Ticket:
+    ticket = _load(actor, ticket_id)
+    if not can_approve(actor, ticket) and (
+            ticket.status in (S.SUBMITTED, S.VERIFIED)
+            or actor.role not in (Role.OFFICE, Role.SUPERVISOR)):
+        raise Forbidden(_("You may not return this ticket at its current level."))
+    _check_version(ticket, version)
+    _check_state(ticket, (S.SUBMITTED, S.VERIFIED), "return")
+    before = audit.snapshot(ticket)
+    reason = _text(reason, "reason", limit=MAX_REASON)
+    ticket.status = S.RETURNED
+    ticket.return_reason = reason
+    return _finish(actor, ticket, "return", before, note=reason)
+
+
+def mark_long_term(actor: User, ticket_id: int, version: int | None, stage_goal: str | None,
+                   next_review_on: date | None, review_cycle_days: int | None) -> Ticket:
+    ticket, before = _begin(actor, ticket_id, version, is_office_in_scope, "long_term",
+                            (S.IN_PROGRESS, S.RETURNED))
+    stage_goal = _text(stage_goal, "stage_goal")
+    errors = {}
+    if next_review_on is None:
+        errors["next_review_on"] = [_("This field is required.")]
+    elif next_review_on < clock.today():
+        errors["next_review_on"] = [_("The review date cannot be in the past.")]
+    if review_cycle_days is None or not 1 <= review_cycle_days <= 366:
+        errors["review_cycle_days"] = [_("Between 1 and 366 days.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the highlighted fields."), errors)
+    ticket.status = S.LONG_TERM
+    ticket.timeline = TimelineKind.LONG_TERM
+    ticket.stage_goal = stage_goal
+    ticket.next_review_on = next_review_on
+    ticket.review_cycle_days = review_cycle_days
+    return _finish(actor, ticket, "long_term", before)
+
+
+def decide_extension(actor: User, request_id: int, approved: bool, note: str | None = None,
+                     version: int | None = None) -> ExtensionRequest:
+    request = db.session.get(ExtensionRequest, request_id)
+    if request is None:
+        raise NotFound(_("Extension request not found."))
+    ticket = _load(actor, request.ticket_id)  # 404 outside the scope
+    if not is_office_in_scope(actor, ticket):
+        raise Forbidden(_("Only the office decides extension requests."))
+    if version is not None:
+        _check_version(ticket, version)
+    if request.status != ExtensionStatus.PENDING:
+        raise InvalidTransition(_("This extension request has already been decided."))
+    if ticket.status not in OPEN_STATUSES:
+        raise InvalidTransition(_("The ticket is no longer open."))
+    before = audit.snapshot(ticket)
+    request.status = ExtensionStatus.APPROVED if approved else ExtensionStatus.REFUSED
+    request.decided_by_id = actor.id
+    request.decided_at = clock.now_utc()
+    request.decision_note = _text(note, "note", limit=MAX_REASON, required=False) or None
+    if approved:
+        ticket.deadline = request.requested_deadline
+    ticket.updated_at = clock.now_utc()
+    _finish(actor, ticket, "extension_approved" if approved else "extension_refused", before,
+            note=request.decision_note, request=request)
+    return request
+
+
+# --- the office's edits -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TicketDraft:
+    """One ticket to create on a finding."""
+
+    lead_unit_id: int
+    deadline: date
+    cooperating_unit_ids: tuple[int, ...] = ()
+    measures: str = ""
+    target: str = ""
+    responsible_person: str = ""
+    timeline: TimelineKind = TimelineKind.BY_DATE
+    planned_completion_on: date | None = None
+
+
+@dataclass(frozen=True)
+class TicketChanges:
+    """The office's edit of an open ticket; None leaves a field as it is."""
+
+    lead_unit_id: int | None = None
+    cooperating_unit_ids: tuple[int, ...] | None = None
+    deadline: date | None = None
+    measures: str | None = None
+    target: str | None = None
+    responsible_person: str | None = None
+    planned_completion_on: date | None = None
+    fields_set: frozenset[str] = field(default_factory=frozenset)
+
+
+def _check_units(actor: User, lead_unit_id: int, cooperating: tuple[int, ...]) -> None:
+    errors = {}
+    lead = db.session.get(Unit, lead_unit_id)
+    if lead is None or not lead.is_active or not scoping.covers_unit(actor, lead_unit_id):
+        errors["lead_unit_id"] = [_("Choose an active unit within your scope.")]
+    for unit_id in cooperating:
+        unit = db.session.get(Unit, unit_id)
+        if unit is None or not unit.is_active:
+            errors["cooperating_unit_ids"] = [_("Unknown unit: %(id)s", id=unit_id)]
+        elif unit_id == lead_unit_id:
+            errors["cooperating_unit_ids"] = [_("The lead unit cannot also cooperate.")]
+    if len(set(cooperating)) != len(cooperating):
+        errors["cooperating_unit_ids"] = [_("A unit is listed twice.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the highlighted fields."), errors)
+
+
+def _check_deadline(finding: Finding, deadline: date | None, name: str = "deadline") -> None:
+    if deadline is None:
+        raise ValidationFailed(_("Please fill in all required fields."),
+                               {name: [_("This field is required.")]})
+    if deadline < finding.inspection.feedback_on:
+        raise ValidationFailed(_("Please correct the highlighted fields."), {
+            name: [_("The deadline cannot be before the feedback date (%(d)s).",
+                     d=finding.inspection.feedback_on.isoformat())]})
+
+
+def create_tickets(actor: User, finding_id: int, drafts: list[TicketDraft]) -> list[Ticket]:
+    """Split a finding into tickets, one per lead unit (拆分整改任务)."""
+    finding = scoping.get_finding(actor, finding_id)
+    if actor.role != Role.OFFICE or not scoping.covers_unit(
+            actor, finding.inspection.owner_unit_id):
+        raise Forbidden(_("Only the office that runs the inspection assigns its tickets."))
+    if not drafts:
+        raise ValidationFailed(_("Add at least one unit."), {"lead_unit_id": [_("Required.")]})
+    leads = [d.lead_unit_id for d in drafts]
+    if len(set(leads)) != len(leads):
+        raise ValidationFailed(_("Please correct the highlighted fields."),
+                               {"lead_unit_id": [_("A unit is listed twice.")]})
+    created = []
+    for draft in drafts:
+        _check_units(actor, draft.lead_unit_id, draft.cooperating_unit_ids)
+        _check_deadline(finding, draft.deadline)
+        ticket = Ticket(
+            finding=finding,
+            lead_unit_id=draft.lead_unit_id,
+            deadline=draft.deadline,
+            original_deadline=draft.deadline,
+            measures=_text(draft.measures, "measures", required=False),
+            target=_text(draft.target, "target", required=False),
+            responsible_person=_text(draft.responsible_person, "responsible_person",
+                                     limit=100, required=False),
+            timeline=draft.timeline,
+            planned_completion_on=draft.planned_completion_on,
+            status=S.ASSIGNED,
+            assigned_at=clock.now_utc(),
+            cooperating=[TicketUnit(unit_id=u) for u in draft.cooperating_unit_ids],
+        )
+        if draft.timeline == TimelineKind.LONG_TERM:
+            ticket.next_review_on = draft.deadline
+            ticket.review_cycle_days = 90
+        db.session.add(ticket)
+        db.session.flush()
+        audit.record(actor, "ticket.create", "ticket", ticket.id, ticket_id=ticket.id,
+                     after=audit.snapshot(ticket))
+        events.emit("assigned", ticket, actor)
+        created.append(ticket)
+    return created
+
+
+def edit_ticket(actor: User, ticket_id: int, version: int | None,
+                changes: TicketChanges) -> Ticket:
+    ticket, before = _begin(actor, ticket_id, version, is_office_in_scope, "edit",
+                            tuple(OPEN_STATUSES))
+    lead_changed = changes.lead_unit_id is not None and changes.lead_unit_id != ticket.lead_unit_id
+    if changes.lead_unit_id is not None or changes.cooperating_unit_ids is not None:
+        lead = changes.lead_unit_id or ticket.lead_unit_id
+        coop = (changes.cooperating_unit_ids if changes.cooperating_unit_ids is not None
+                else tuple(u for u in ticket.unit_ids[1:] if u != lead))
+        _check_units(actor, lead, coop)
+        ticket.lead_unit_id = lead
+        if [c.unit_id for c in ticket.cooperating] != list(coop):
+            ticket.cooperating = [TicketUnit(unit_id=u) for u in coop]
+    if changes.deadline is not None:
+        _check_deadline(ticket.finding, changes.deadline)
+        ticket.deadline = changes.deadline
+    for name in ("measures", "target", "responsible_person"):
+        value = getattr(changes, name)
+        if value is not None:
+            setattr(ticket, name, _text(value, name, required=False,
+                                        limit=100 if name == "responsible_person" else MAX_TEXT))
+    if changes.planned_completion_on is not None:
+        ticket.planned_completion_on = changes.planned_completion_on
+    if lead_changed:
+        # Reassignment (after a decline, or a correction): the new unit must sign for it.
+        ticket.is_declined = False
+        ticket.decline_reason = None
+        if ticket.status == S.IN_PROGRESS and ticket.acknowledged_at is not None:
+            ticket.status = S.ASSIGNED
+            ticket.acknowledged_at = None
+    ticket.updated_at = clock.now_utc()
+    deadline_moved = before["deadline"] != ticket.deadline.isoformat()
+    _finish(actor, ticket, "edit", before, deadline_moved=deadline_moved,
+            lead_changed=lead_changed)
+    if lead_changed:
+        events.emit("assigned", ticket, actor)
+    return ticket
+
+
+def cancel(actor: User, ticket_id: int, version: int | None, reason: str | None) -> Ticket:
+    ticket, before = _begin(actor, ticket_id, version, is_office_in_scope, "cancel",
+                            tuple(OPEN_STATUSES))
+    reason = _text(reason, "reason", limit=MAX_REASON)
+    ticket.status = S.CANCELLED
+    request = pending_extension(ticket.id)
+    if request is not None:
+        request.status = ExtensionStatus.REFUSED
+        request.decided_by_id = actor.id
+        request.decided_at = clock.now_utc()
+        request.decision_note = reason
+    return _finish(actor, ticket, "cancel", before, note=reason)
+
+
+def reopen(actor: User, ticket_id: int, version: int | None, reason: str | None,
+           deadline: date | None) -> Ticket:
+    ticket, before = _begin(actor, ticket_id, version, is_office_in_scope, "reopen",
+                            (S.CLOSED,))
+    reason = _text(reason, "reason", limit=MAX_REASON)
+    if deadline is None or deadline < clock.today():
+        raise ValidationFailed(_("Please correct the highlighted fields."),
+                               {"deadline": [_("Give a new deadline from today on.")]})
+    ticket.status = S.IN_PROGRESS
+    ticket.deadline = deadline
+    ticket.closed_at = None
+    ticket.submitted_on = None
+    ticket.deadline_at_submission = None
+    return _finish(actor, ticket, "reopen", before, note=reason)
+
+
+# --- labels -----------------------------------------------------------------------------
+
+def status_label(status: TicketStatus | str) -> str:
+    return {
+        S.ASSIGNED: _("assigned"),
+        S.IN_PROGRESS: _("in progress"),
+        S.SUBMITTED: _("submitted"),
+        S.VERIFIED: _("verified"),
+        S.RETURNED: _("returned"),
+        S.CLOSED: _("closed"),
+        S.LONG_TERM: _("long-term"),
+        S.CANCELLED: _("cancelled"),
+    }[TicketStatus(status)]
+
+
+def action_label(action: str) -> str:
+    return {
+        "acknowledge": _("acknowledge"),
+        "decline": _("decline"),
+        "progress": _("write progress on"),
+        "submit": _("submit"),
+        "approve": _("approve"),
+        "return": _("return"),
+        "long_term": _("mark as long-term"),
+        "request_extension": _("request an extension for"),
+        "edit": _("edit"),
+        "cancel": _("cancel"),
+        "reopen": _("reopen"),
+    }.get(action, action)
+
+
+def days_between(start: date, end: date) -> int:
+    return (end - start) // timedelta(days=1)

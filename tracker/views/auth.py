@@ -1,0 +1,70 @@
+"""Login and logout."""
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+
+from tracker.extensions import db
+from tracker.forms.auth import LoginForm
+from tracker.models import User
+from tracker.services import accounts
+from tracker.services.demo import demo_accounts_present
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never another host, never a scheme."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("main.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.username.data, form.password.data,
+                                         request.remote_addr or "")
+        except accounts.Throttled as error:
+            db.session.commit()
+            form.username.errors.append(error.message)
+            return render_template("auth/login.html", form=form,
+                                   demo=demo_accounts_present()), 429
+        except accounts.BadCredentials as error:
+            db.session.commit()
+            form.password.errors.append(error.message)
+        else:
+            db.session.commit()
+            session.clear()  # a new session at login
+            login_user(user)
+            session["login_at"] = time.time()
+            if user.must_change_password:
+                flash(_("Please choose a new password before you continue."), "warning")
+                return redirect(url_for("main.account"))
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form, demo=demo_accounts_present())
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    user = db.session.get(User, current_user.id)
+    user.end_all_sessions()
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+
