@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test test-pg test-mysql test-all install translations db demo bench clean
+.PHONY: run test test-pg test-mysql test-all install translations messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ install: $(VENV)/.installed translations
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -q -d tracker/translations
+
+# Extract message ids and merge them into both catalogs (then translate the new zh_CN ones).
+messages: $(VENV)/.installed
+	$(BIN)/python scripts/sync_catalogs.py
 
 run: install
 	$(BIN)/flask --app wsgi db upgrade

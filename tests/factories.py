@@ -2,6 +2,7 @@
 tickets. Everything goes through the services, so closure rows and audit events exist."""
 
 from datetime import date, timedelta
+from functools import cache
 from types import SimpleNamespace
 
 from tracker.extensions import db
@@ -28,10 +29,17 @@ def unit(code, name, kind, parent=None) -> Unit:
                                                    parent_id=parent.id if parent else None))
 
 
+@cache
+def _password_hash() -> str:
+    """Hashing is slow on purpose (scrypt): test users share one hash of PASSWORD."""
+    u = User()
+    u.set_password(PASSWORD)
+    return u.password_hash
+
+
 def user(username, role, unit_, scope=None) -> User:
     u = User(username=username, full_name=username, role=role, unit_id=unit_.id,
-             scope_unit_id=scope.id if scope else None)
-    u.set_password(PASSWORD)
+             scope_unit_id=scope.id if scope else None, password_hash=_password_hash())
     db.session.add(u)
     db.session.flush()
     return u

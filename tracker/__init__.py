@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from tracker import auth, cli, i18n, security
+from tracker import auth, cli, i18n, scheduler, security
 from tracker.api import api_bp
 from tracker.config import Config
 from tracker.extensions import babel, csrf, db, login_manager, migrate
@@ -25,6 +25,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     security.init_app(app)
+    scheduler.init_app(app)  # SCHEDULER=embedded only; never under gunicorn
     return app
 
 

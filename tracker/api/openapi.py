@@ -1,4 +1,5 @@
 """GET /api/v1/openapi.json, generated from the endpoint registry and its pydantic schemas."""
+import inspect
 import re
 
 from flask import jsonify
@@ -18,27 +19,36 @@ def _path(rule: str) -> tuple[str, list[dict]]:
 
 
 def openapi_document() -> dict:
-    models = {ErrorResponse}
+    # Inputs are described as they are validated, responses as they are serialised (so a
+    # field with a default is still listed as always present in the answer).
+    keyed: list[tuple[type, str]] = [(ErrorResponse, "serialization")]
     for ep in REGISTRY:
-        models.update(m for m in (ep.body, ep.query, ep.response) if m is not None)
-    keyed = [(m, "validation") for m in models]
+        for model, mode in ((ep.body, "validation"), (ep.query, "validation"),
+                            (ep.response, "serialization")):
+            if model is not None and (model, mode) not in keyed:
+                keyed.append((model, mode))
     refs, schema = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
-    ref = {m: refs[(m, "validation")]["$ref"] for m in models}
-    error = {"application/json": {"schema": {"$ref": ref[ErrorResponse]}}}
+    ref = {key: refs[key]["$ref"] for key in keyed}
+    error = {"application/json": {"schema": {"$ref": ref[(ErrorResponse, "serialization")]}}}
     paths: dict[str, dict] = {}
     for ep in REGISTRY:
         path, params = _path(ep.rule)
         op: dict = {"summary": ep.summary, "operationId": ep.view.__name__,
                     "parameters": list(params), "responses": {}}
+        if ep.view.__doc__:
+            op["description"] = inspect.cleandoc(ep.view.__doc__)
         if ep.query is not None:
+            query_ref = ref[(ep.query, "validation")]
             for name, info in ep.query.model_fields.items():
-                field_schema = schema["$defs"][ref[ep.query].rsplit("/", 1)[1]]["properties"][name]
-                op["parameters"].append({"name": name, "in": "query", "required": info.is_required(),
-                                         "schema": field_schema, "explode": True,
-                                         "style": "form"})
+                field_schema = schema["$defs"][query_ref.rsplit("/", 1)[1]]["properties"][name]
+                param = {"name": name, "in": "query", "required": info.is_required(),
+                         "schema": field_schema, "explode": True, "style": "form"}
+                if info.description:
+                    param["description"] = info.description
+                op["parameters"].append(param)
         if ep.body is not None:
             op["requestBody"] = {"required": True, "content": {
-                "application/json": {"schema": {"$ref": ref[ep.body]}}}}
+                "application/json": {"schema": {"$ref": ref[(ep.body, "validation")]}}}}
         if ep.multipart:
             op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
                 "type": "object", "required": ["file"],
@@ -47,7 +57,7 @@ def openapi_document() -> dict:
                                for name, kind in ep.multipart.items()}}}}}
         if ep.response is not None:
             op["responses"][str(ep.status)] = {"description": "OK", "content": {
-                "application/json": {"schema": {"$ref": ref[ep.response]}}}}
+                "application/json": {"schema": {"$ref": ref[(ep.response, "serialization")]}}}}
         elif ep.raw_response:
             op["responses"][str(ep.status)] = {"description": "File", "content": {
                 ep.raw_response: {"schema": {"type": "string", "format": "binary"}}}}

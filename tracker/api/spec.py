@@ -12,12 +12,13 @@ from typing import Any, Callable
 
 from flask import g, jsonify, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
 
 from tracker.api import api_bp
 from tracker.extensions import db
 from tracker.services import accounts
-from tracker.services.errors import DomainError, ValidationFailed
+from tracker.services.errors import DomainError, NotFound, ValidationFailed
 
 
 @dataclass
@@ -38,25 +39,39 @@ class Endpoint:
 
 REGISTRY: list[Endpoint] = []
 
+#: Lazy, so that the message ids are extracted and translated at use.
 _MESSAGES = {
-    "missing": "This field is required.",
-    "int_parsing": "Enter a whole number.",
-    "int_type": "Enter a whole number.",
-    "date_from_datetime_parsing": "Enter a date as YYYY-MM-DD.",
-    "date_parsing": "Enter a date as YYYY-MM-DD.",
-    "date_type": "Enter a date as YYYY-MM-DD.",
-    "string_too_long": "Too long.",
-    "string_too_short": "Too short.",
-    "string_type": "Enter text.",
-    "bool_parsing": "Enter true or false.",
-    "greater_than_equal": "Too small.",
-    "less_than_equal": "Too large.",
-    "enum": "Not one of the allowed values.",
-    "literal_error": "Not one of the allowed values.",
-    "extra_forbidden": "Unknown field.",
-    "list_type": "Enter a list.",
-    "model_type": "Enter an object.",
+    "missing": _l("This field is required."),
+    "int_parsing": _l("Enter a whole number."),
+    "int_type": _l("Enter a whole number."),
+    "date_from_datetime_parsing": _l("Enter a date as YYYY-MM-DD."),
+    "date_parsing": _l("Enter a date as YYYY-MM-DD."),
+    "date_type": _l("Enter a date as YYYY-MM-DD."),
+    "string_too_long": _l("Too long."),
+    "string_too_short": _l("Too short."),
+    "string_type": _l("Enter text."),
+    "bool_parsing": _l("Enter true or false."),
+    "greater_than_equal": _l("Too small."),
+    "less_than_equal": _l("Too large."),
+    "enum": _l("Not one of the allowed values."),
+    "literal_error": _l("Not one of the allowed values."),
+    "extra_forbidden": _l("Unknown field."),
+    "list_type": _l("Enter a list."),
+    "model_type": _l("Enter an object."),
+    # Added by the ticket API (strict JSON types, lists, dates, nulls).
+    "bool_type": _l("Enter true or false."),
+    "int_from_float": _l("Enter a whole number."),
+    "date_from_datetime_inexact": _l("Enter a date as YYYY-MM-DD."),
+    "too_long": _l("Too many items."),
+    "too_short": _l("Too few items."),
+    "dict_type": _l("Enter an object."),
+    "null_forbidden": _l("This field cannot be empty."),
+    "date_out_of_range": _l("Enter a date between 2000-01-01 and 2099-12-31."),
 }
+
+#: Largest id a path or body may name: anything above is not a row (and would overflow
+#: the database's integer columns), so it answers "not found" rather than a fault.
+MAX_ID = 2**31 - 1
 
 
 def translate_errors(exc: ValidationError) -> ValidationFailed:
@@ -64,7 +79,7 @@ def translate_errors(exc: ValidationError) -> ValidationFailed:
     for err in exc.errors():
         name = ".".join(str(p) for p in err["loc"]) or "body"
         message = _MESSAGES.get(err["type"])
-        fields.setdefault(name, []).append(_(message) if message else _("Invalid value."))
+        fields.setdefault(name, []).append(str(message) if message else _("Invalid value."))
     return ValidationFailed(_("Please correct the fields listed."), fields)
 
 
@@ -101,10 +116,15 @@ def endpoint(rule: str, method: str, summary: str, *, body=None, query=None, res
             try:
                 if auth:
                     _authenticate()
+                if any(isinstance(v, int) and v > MAX_ID for v in kwargs.values()):
+                    raise NotFound(_("Not found."))
                 if query is not None:
                     kwargs["query"] = query.model_validate(_query_data(query))
                 if body is not None:
-                    payload = request.get_json(silent=True)
+                    try:
+                        payload = request.get_json(silent=True)
+                    except RecursionError:  # absurdly nested JSON
+                        payload = None
                     if not isinstance(payload, dict):
                         raise ValidationFailed(_("Send a JSON object."),
                                                {"body": [_("Send a JSON object.")]})
@@ -116,7 +136,10 @@ def endpoint(rule: str, method: str, summary: str, *, body=None, query=None, res
                 return jsonify(error.to_json()), error.status_code
             except DomainError as error:
                 db.session.rollback()
-                return jsonify(error.to_json()), error.status_code
+                response = jsonify(error.to_json())
+                if error.status_code == 401:
+                    response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+                return response, error.status_code
             if isinstance(result, BaseModel):
                 return jsonify(result.model_dump(mode="json")), status
             return result

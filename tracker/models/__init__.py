@@ -15,6 +15,23 @@ from tracker.models.inspection import Category, Finding, Inspection
 from tracker.models.ticket import ExtensionRequest, ProgressUpdate, Ticket, TicketUnit
 from tracker.models.unit import Unit, UnitClosure
 from tracker.models.user import ApiToken, LoginAttempt, User
+from tracker.models.snapshot import RollupSnapshot
+from tracker.models.setting import Setting
+from tracker.models.evidence import Evidence, EvidenceStatus
+from tracker.models.notification import (
+    Delivery,
+    DeliveryChannel,
+    DeliveryStatus,
+    Holiday,
+    Notification,
+    NotificationDefault,
+    NotificationKind,
+    NotificationPreference,
+    NotificationSetting,
+    SchedulerLease,
+    UrgingLevel,
+    UrgingNotice,
+)
 
 __all__ = [
     "OPEN_STATUSES", "ApiToken", "AuditEvent", "Base", "Category", "ExtensionRequest",
@@ -22,3 +39,9 @@ __all__ = [
     "ProgressUpdate", "Role", "Severity", "Ticket", "TicketStatus", "TicketUnit",
     "TimelineKind", "Unit", "UnitClosure", "UnitKind", "User", "utcnow",
 ]
+__all__ += ["RollupSnapshot"]
+__all__ += ["Evidence", "EvidenceStatus"]
+__all__ += ["Delivery", "DeliveryChannel", "DeliveryStatus", "Holiday", "Notification",
+            "NotificationDefault", "NotificationKind", "NotificationPreference",
+            "NotificationSetting", "SchedulerLease", "UrgingLevel", "UrgingNotice"]
+__all__ += ["Setting"]

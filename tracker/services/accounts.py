@@ -129,8 +129,9 @@ def create_user(actor: User | None, draft: UserDraft) -> tuple[User, str]:
     return user, one_time
 
 
-def reset_password(actor: User, user_id: int) -> str:
-    if actor.role != Role.ADMIN:
+def reset_password(actor: User | None, user_id: int) -> str:
+    """A new one-time password; `actor` None is the command line."""
+    if actor is not None and actor.role != Role.ADMIN:
         raise Forbidden(_("Only an administrator manages users."))
     user = db.session.get(User, user_id)
     if user is None:
@@ -143,13 +144,14 @@ def reset_password(actor: User, user_id: int) -> str:
     return one_time
 
 
-def set_active(actor: User, user_id: int, active: bool) -> User:
-    if actor.role != Role.ADMIN:
+def set_active(actor: User | None, user_id: int, active: bool) -> User:
+    """`actor` None is the command line."""
+    if actor is not None and actor.role != Role.ADMIN:
         raise Forbidden(_("Only an administrator manages users."))
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_("User not found."))
-    if user.id == actor.id and not active:
+    if actor is not None and user.id == actor.id and not active:
         raise ValidationFailed(_("You cannot deactivate yourself."), {})
     before = user.is_active_user
     user.is_active_user = active
@@ -183,3 +185,65 @@ def user_for_token(token: str) -> tuple[User, ApiToken] | None:
 
 def revoke_token(row: ApiToken) -> None:
     row.revoked_at = clock.now_utc()
+
+
+# --- editing users (admin pages) --------------------------------------------------------
+
+@dataclass(frozen=True)
+class UserChanges:
+    """What an administrator may change about an account; never its password."""
+
+    full_name: str
+    role: Role
+    unit_id: int
+    scope_unit_id: int | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+def update_user(actor: User, user_id: int, changes: UserChanges) -> User:
+    """Change a user's name, contacts, role, unit or scope. A change of role, unit or scope
+    ends the user's sessions, so that the new rights apply from the next login."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden(_("Only an administrator manages users."))
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("User not found."))
+    errors: dict[str, list[str]] = {}
+    full_name = (changes.full_name or "").strip()
+    if not full_name or len(full_name) > 100:
+        errors["full_name"] = [_("Between 1 and 100 characters.")]
+    try:
+        role = Role(changes.role)
+    except ValueError:
+        errors["role"] = [_("Not one of the allowed values.")]
+        role = user.role
+    if user.id == actor.id and role != Role.ADMIN:
+        errors["role"] = [_("You cannot take away your own administrator role.")]
+    unit = db.session.get(Unit, changes.unit_id) if changes.unit_id is not None else None
+    if unit is None or (not unit.is_active and unit.id != user.unit_id):
+        errors["unit_id"] = [_("Choose an active unit.")]
+    scope_id = changes.scope_unit_id if role in (Role.OFFICE, Role.SUPERVISOR) else None
+    if role in (Role.OFFICE, Role.SUPERVISOR) and (
+            scope_id is None or db.session.get(Unit, scope_id) is None):
+        errors["scope_unit_id"] = [_("Office and supervisor accounts need a scope.")]
+    email = (changes.email or "").strip() or None
+    if email is not None and (len(email) > 200 or "@" not in email.strip("@")
+                              or any(ch.isspace() for ch in email)):
+        errors["email"] = [_("Enter a valid e-mail address.")]
+    phone = (changes.phone or "").strip() or None
+    if phone is not None and len(phone) > 40:
+        errors["phone"] = [_("At most %(n)s characters.", n=40)]
+    if errors:
+        raise ValidationFailed(_("Please correct the highlighted fields."), errors)
+    fields = ("full_name", "role", "unit_id", "scope_unit_id", "email", "phone")
+    before = {name: getattr(user, name) for name in fields}
+    user.full_name, user.role, user.unit_id = full_name, role, unit.id
+    user.scope_unit_id, user.email, user.phone = scope_id, email, phone
+    after = {name: getattr(user, name) for name in fields}
+    if after != before:
+        if any(before[k] != after[k] for k in ("role", "unit_id", "scope_unit_id")):
+            user.end_all_sessions()
+        db.session.flush()
+        audit.record(actor, "user.update", "user", user.id, before=before, after=after)
+    return user

@@ -7,7 +7,7 @@ database. A single ticket's flags are read through the same expressions
 """
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.sql import ColumnElement
 
 from tracker.extensions import db
@@ -15,40 +15,41 @@ from tracker.models import OPEN_STATUSES, Ticket, TicketStatus
 
 #: States in which the unit itself owes work against the deadline.
 DEADLINE_STATES = (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.RETURNED)
+#: States measured against a date: the deadline, or for long-term work the next review.
+DUE_STATES = DEADLINE_STATES + (TicketStatus.LONG_TERM,)
 #: States waiting for someone else's decision: they show days waited instead.
 WAITING_STATES = (TicketStatus.SUBMITTED, TicketStatus.VERIFIED)
 
 
 def due_date() -> ColumnElement:
-    """The date a ticket is measured against: next review for long-term, else the deadline."""
+    """The date a ticket is measured against: next review for long-term, else the deadline.
+    A long-term ticket without a review date falls back to its deadline (never NULL, so
+    that "not overdue" is the exact complement of "overdue")."""
     return case(
-        (Ticket.status == TicketStatus.LONG_TERM, Ticket.next_review_on),
+        (Ticket.status == TicketStatus.LONG_TERM,
+         func.coalesce(Ticket.next_review_on, Ticket.deadline)),
         else_=Ticket.deadline,
     )
 
 
 def overdue(today: date) -> ColumnElement[bool]:
-    return or_(
-        and_(Ticket.status.in_(DEADLINE_STATES), Ticket.deadline < today),
-        and_(Ticket.status == TicketStatus.LONG_TERM, Ticket.next_review_on < today),
-    )
+    """逾期: the unit owes work and today is past the date it is measured against."""
+    return and_(Ticket.status.in_(DUE_STATES), due_date() < today)
 
 
 def near_due(today: date, days: int) -> ColumnElement[bool]:
-    """Open, not overdue, and due within `days` days (inclusive). Waiting states excluded:
+    """临期: not overdue, and due within `days` days (inclusive). Waiting states excluded:
     they are not the unit's to finish."""
-    horizon = today + timedelta(days=days)
-    return or_(
-        and_(Ticket.status.in_(DEADLINE_STATES), Ticket.deadline >= today,
-             Ticket.deadline <= horizon),
-        and_(Ticket.status == TicketStatus.LONG_TERM, Ticket.next_review_on >= today,
-             Ticket.next_review_on <= horizon),
-    )
+    return and_(Ticket.status.in_(DUE_STATES),
+                due_date().between(today, today + timedelta(days=days)))
 
 
 def closed_late() -> ColumnElement[bool]:
+    """逾期销号: closed, and submitted after the deadline in force at that moment."""
     return and_(
         Ticket.status == TicketStatus.CLOSED,
+        Ticket.submitted_on.is_not(None),
+        Ticket.deadline_at_submission.is_not(None),
         Ticket.submitted_on > Ticket.deadline_at_submission,
     )
 

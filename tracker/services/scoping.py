@@ -32,8 +32,13 @@ def in_subtree(column, unit_id: int) -> ColumnElement[bool]:
     return column.in_(subtree_ids(unit_id))
 
 
+def _sees_nothing(user: User | None) -> bool:
+    """No user, or a deactivated one, sees nothing at all."""
+    return user is None or not user.is_active
+
+
 def ticket_clause(user: User) -> ColumnElement[bool]:
-    if not user or not user.is_active:
+    if _sees_nothing(user):
         return false()
     if user.role == Role.ADMIN:
         return true()
@@ -54,6 +59,8 @@ def tickets(user: User) -> Select:
 
 def unit_clause(user: User) -> ColumnElement[bool]:
     """Units the user may see and pick: the scope subtree, or the own unit."""
+    if _sees_nothing(user):
+        return false()
     if user.role == Role.ADMIN:
         return true()
     if user.role in (Role.OFFICE, Role.SUPERVISOR) and user.scope_unit_id is not None:
@@ -67,6 +74,8 @@ def units(user: User) -> Select:
 
 def inspection_clause(user: User) -> ColumnElement[bool]:
     """Inspections run by an office within the user's scope, or holding a visible ticket."""
+    if _sees_nothing(user):
+        return false()
     if user.role == Role.ADMIN:
         return true()
     has_ticket = exists().where(
@@ -83,6 +92,8 @@ def inspections(user: User) -> Select:
 
 
 def finding_clause(user: User) -> ColumnElement[bool]:
+    if _sees_nothing(user):
+        return false()
     if user.role == Role.ADMIN:
         return true()
     has_ticket = exists().where(Ticket.finding_id == Finding.id, ticket_clause(user))
@@ -109,7 +120,10 @@ def _one(statement: Select, what: str):
 def get_ticket(user: User, ticket_id: int, *, for_update: bool = False) -> Ticket:
     statement = tickets(user).where(Ticket.id == ticket_id)
     if for_update:
-        statement = statement.with_for_update(of=Ticket)
+        # The locked row is read afresh, also when the ticket was loaded earlier in the
+        # session: a version check must compare with what is committed now.
+        statement = statement.with_for_update(of=Ticket).execution_options(
+            populate_existing=True)
     return _one(statement, _("Ticket not found."))
 
 
@@ -128,8 +142,10 @@ def get_unit(user: User, unit_id: int) -> Unit:
 
 def covers_unit(user: User, unit_id: int) -> bool:
     """Whether the unit lies inside the user's scope subtree (office and supervisor)."""
+    if _sees_nothing(user):
+        return False
     if user.role == Role.ADMIN:
         return True
-    if user.scope_unit_id is None:
+    if user.role not in (Role.OFFICE, Role.SUPERVISOR) or user.scope_unit_id is None:
         return False
     return db.session.get(UnitClosure, (user.scope_unit_id, unit_id)) is not None

@@ -10,11 +10,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.sql import ColumnElement
 
 from tracker.extensions import db
 from tracker.models import Finding, Ticket, TicketStatus, TicketUnit, Unit, User
 from tracker.services import deadlines, scoping
+from flask_babel import gettext as _  # noqa: E402  (roll-up drill-down filters)
+from tracker.models import Inspection, Severity  # noqa: E402
+from tracker.services import rollup  # noqa: E402
+from sqlalchemy.orm import aliased  # noqa: E402
 from tracker.services.errors import ValidationFailed
 
 SORTS = {
@@ -40,6 +45,13 @@ class TicketFilter:
     q: str | None = None
     declined: bool | None = None
     sort: str = "deadline"
+    # Roll-up drill-downs (rollup.drill_params): each dashboard count lists exactly its tickets.
+    lead_unit_id: int | None = None  # exactly this lead unit, not its subtree
+    year: int | None = None  # the inspection's year
+    severity: str | None = None  # the finding's severity
+    no_category: bool = False  # findings without a category
+    closed_late: bool | None = None  # late sign-off (逾期销号)
+    planned: str | None = None  # open, planned completion in a rollup.BUCKETS bucket
 
 
 @dataclass
@@ -64,8 +76,10 @@ class TicketPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def filtered(user: User, flt: TicketFilter, today: date, near_days: int) -> Select:
-    """The scoped, filtered select of tickets (no order, no page)."""
+def filtered(user: User, flt: TicketFilter, today: date, near_days: int,
+             where: tuple[ColumnElement[bool], ...] = ()) -> Select:
+    """The scoped, filtered select of tickets (no order, no page). `where`: extra SQL
+    conditions of a caller's own (e.g. the decision queue), added to the filter's."""
     statement = scoping.tickets(user)
     conditions = []
     if flt.statuses:
@@ -104,7 +118,8 @@ def filtered(user: User, flt: TicketFilter, today: date, near_days: int) -> Sele
             ))
         if len(finding_conditions) > 1:
             conditions.append(select(Finding.id).where(and_(*finding_conditions)).exists())
-    return statement.where(*conditions)
+    conditions.extend(_rollup_conditions(flt, today))
+    return statement.where(*conditions, *where)
 
 
 def _escape_like(text: str) -> str:
@@ -112,16 +127,22 @@ def _escape_like(text: str) -> str:
 
 
 def _with_rows(statement: Select, today: date, near_days: int) -> Select:
+    # Aliased, so that the filters' EXISTS subqueries over findings/inspections keep their
+    # own FROM instead of auto-correlating to these joins (which fails to compile).
+    finding, inspection, lead = aliased(Finding), aliased(Inspection), aliased(Unit)
     return (
-        statement.join(Ticket.finding).join(Finding.inspection).join(Ticket.lead_unit)
-        .options(contains_eager(Ticket.finding).contains_eager(Finding.inspection),
-                 contains_eager(Ticket.lead_unit))
+        statement.join(finding, Ticket.finding).join(inspection, finding.inspection)
+        .join(lead, Ticket.lead_unit)
+        .options(contains_eager(Ticket.finding.of_type(finding))
+                 .contains_eager(finding.inspection.of_type(inspection)),
+                 contains_eager(Ticket.lead_unit.of_type(lead)))
         .add_columns(*deadlines.flag_columns(today, near_days))
     )
 
 
-def count(user: User, flt: TicketFilter, today: date, near_days: int) -> int:
-    sub = filtered(user, flt, today, near_days).with_only_columns(Ticket.id).subquery()
+def count(user: User, flt: TicketFilter, today: date, near_days: int,
+          where: tuple[ColumnElement[bool], ...] = ()) -> int:
+    sub = filtered(user, flt, today, near_days, where).with_only_columns(Ticket.id).subquery()
     return db.session.scalar(select(func.count()).select_from(sub))
 
 
@@ -135,20 +156,23 @@ def _decode_cursor(cursor: str, sort: str):
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         cursor_sort, key, ticket_id = json.loads(base64.urlsafe_b64decode(padded))
-        if cursor_sort != sort or not isinstance(ticket_id, int):
+        if cursor_sort != sort or not isinstance(ticket_id, int) or not 0 < ticket_id < 2**31:
             raise ValueError
         value = date.fromisoformat(key) if "deadline" in sort else datetime.fromisoformat(key)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError  # a forged cursor: the column refuses naive datetimes
     except (ValueError, TypeError, json.JSONDecodeError):
         raise ValidationFailed("cursor", {"cursor": ["Invalid cursor."]})
     return value, ticket_id
 
 
 def page(user: User, flt: TicketFilter, today: date, near_days: int, *, page_number: int = 1,
-         per_page: int = 50, cursor: str | None = None, with_total: bool = True) -> TicketPage:
+         per_page: int = 50, cursor: str | None = None, with_total: bool = True,
+         where: tuple[ColumnElement[bool], ...] = ()) -> TicketPage:
     if flt.sort not in SORTS:
         raise ValidationFailed("sort", {"sort": ["Unknown sort order."]})
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    statement = _with_rows(filtered(user, flt, today, near_days), today, near_days)
+    statement = _with_rows(filtered(user, flt, today, near_days, where), today, near_days)
     statement = statement.order_by(*SORTS[flt.sort])
     if cursor:
         value, ticket_id = _decode_cursor(cursor, flt.sort)
@@ -167,7 +191,7 @@ def page(user: User, flt: TicketFilter, today: date, near_days: int, *, page_num
     rows = [TicketRow(r[0], bool(r.is_overdue), bool(r.is_near_due), r.light)
             for r in result[:per_page]]
     next_cursor = _encode_cursor(rows[-1].ticket, flt.sort) if len(result) > per_page else None
-    total = count(user, flt, today, near_days) if with_total else -1
+    total = count(user, flt, today, near_days, where) if with_total else -1
     return TicketPage(rows=rows, total=total, page=page_number, per_page=per_page,
                       next_cursor=next_cursor)
 
@@ -181,3 +205,111 @@ def load_cooperating(tickets: list[Ticket]) -> dict[int, list[Unit]]:
             TicketUnit.ticket_id.in_([t.id for t in tickets]))):
         result[link.ticket_id].append(link.unit)
     return result
+
+
+def _rollup_conditions(flt: TicketFilter, today: date) -> list:
+    """The filters the roll-up's drill-down links need beyond the list's own."""
+    conditions = []
+    if flt.lead_unit_id is not None:
+        conditions.append(Ticket.lead_unit_id == flt.lead_unit_id)
+    if flt.closed_late is not None:
+        expr = deadlines.closed_late()
+        conditions.append(expr if flt.closed_late else ~expr)
+    if flt.planned is not None:
+        conditions.append(rollup.in_bucket(today, flt.planned))
+    # Aliased, so that the EXISTS correlates only with the ticket even when the caller's
+    # statement joins findings and inspections itself (the list's rows, the ledger).
+    finding, inspection = aliased(Finding), aliased(Inspection)
+    finding_conditions = []
+    if flt.severity is not None:
+        finding_conditions.append(finding.severity == flt.severity)
+    if flt.no_category:
+        finding_conditions.append(finding.category_id.is_(None))
+    if flt.year is not None:
+        finding_conditions.append(select(inspection.id).where(
+            inspection.id == finding.inspection_id, inspection.year == flt.year).exists())
+    if finding_conditions:
+        conditions.append(select(finding.id).where(
+            finding.id == Ticket.finding_id, *finding_conditions).exists())
+    return conditions
+
+
+def filter_from_args(args) -> TicketFilter:
+    """A TicketFilter from query arguments (a werkzeug MultiDict, or a dict of values or
+    lists): status (repeatable), overdue, near_due, unit, lead_unit, inspection, finding,
+    category (an id, or "none"), year, severity, closed_late, planned, deadline_from,
+    deadline_to, q, declined, sort. Bad values raise ValidationFailed naming the parameter."""
+    errors: dict[str, list[str]] = {}
+
+    def values(name):
+        if hasattr(args, "getlist"):
+            return [v for v in args.getlist(name) if v != ""]
+        value = args.get(name)
+        if value is None or value == "":
+            return []
+        return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+
+    def one(name):
+        found = values(name)
+        return found[-1] if found else None
+
+    def integer(name):
+        raw = one(name)
+        if raw is None:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            errors[name] = [_("Enter a whole number.")]
+            return None
+
+    def flag(name):
+        raw = one(name)
+        if raw is None:
+            return None
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        errors[name] = [_("Enter true or false.")]
+        return None
+
+    def day(name):
+        raw = one(name)
+        if raw is None:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = [_("Enter a date as YYYY-MM-DD.")]
+            return None
+
+    statuses = []
+    for raw in values("status"):
+        try:
+            statuses.append(TicketStatus(raw))
+        except ValueError:
+            errors["status"] = [_("Not one of the allowed values.")]
+    severity = one("severity")
+    if severity is not None and severity not in {s.value for s in Severity}:
+        errors["severity"] = [_("Not one of the allowed values.")]
+    planned = one("planned")
+    if planned is not None and planned not in rollup.BUCKETS:
+        errors["planned"] = [_("Not one of the allowed values.")]
+    no_category = one("category") == "none"
+    category_id = None if no_category else integer("category")
+    sort = one("sort") or "deadline"
+    if sort not in SORTS:
+        errors["sort"] = [_("Unknown sort order.")]
+    flt = TicketFilter(
+        statuses=tuple(statuses), overdue=flag("overdue"), near_due=flag("near_due"),
+        unit_id=integer("unit"), lead_unit_id=integer("lead_unit"),
+        inspection_id=integer("inspection"), finding_id=integer("finding"),
+        category_id=category_id, no_category=no_category, year=integer("year"),
+        severity=severity, closed_late=flag("closed_late"), planned=planned,
+        deadline_from=day("deadline_from"), deadline_to=day("deadline_to"),
+        q=one("q"), declined=flag("declined"), sort=sort,
+    )
+    if errors:
+        raise ValidationFailed(_("Please correct the fields listed."), errors)
+    return flt

@@ -111,3 +111,77 @@ def set_unit_active(actor: User, unit_id: int, active: bool) -> Unit:
     audit.record(actor, "unit.activate" if active else "unit.deactivate", "unit", unit.id,
                  after={"is_active": active})
     return unit
+
+
+# --- editing units (admin pages and API) ------------------------------------------------
+
+@dataclass(frozen=True)
+class UnitChanges:
+    code: str
+    name: str
+    kind: UnitKind | str
+    webhook_url: str | None = None
+
+
+def may_edit_unit(actor: User, unit_id: int) -> bool:
+    """Admins edit any unit; an office the units inside its scope."""
+    return actor.role == Role.ADMIN or (
+        actor.role == Role.OFFICE and scoping.covers_unit(actor, unit_id))
+
+
+def update_unit(actor: User, unit_id: int, changes: UnitChanges) -> Unit:
+    """Rename a unit, correct its code or kind, set its work-chat webhook."""
+    unit = scoping.get_unit(actor, unit_id)  # outside the scope: not found
+    if not may_edit_unit(actor, unit.id):
+        raise Forbidden(_("You may not change this unit."))
+    errors: dict[str, list[str]] = {}
+    code, name = (changes.code or "").strip(), (changes.name or "").strip()
+    if not code or len(code) > 64:
+        errors["code"] = [_("Between 1 and 64 characters.")]
+    elif db.session.scalar(select(Unit.id).where(Unit.code == code, Unit.id != unit.id)):
+        errors["code"] = [_("This code is taken.")]
+    if not name or len(name) > 200:
+        errors["name"] = [_("Between 1 and 200 characters.")]
+    try:
+        kind = UnitKind(changes.kind)
+    except ValueError:
+        errors["kind"] = [_("Not one of the allowed values.")]
+        kind = unit.kind
+    webhook = (changes.webhook_url or "").strip() or None
+    if webhook is not None and (len(webhook) > 500 or not _is_https_url(webhook)):
+        errors["webhook_url"] = [_("Enter an https:// address of at most 500 characters.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the highlighted fields."), errors)
+    fields = ("code", "name", "kind", "webhook_url")
+    before = {name_: getattr(unit, name_) for name_ in fields}
+    unit.code, unit.name, unit.kind, unit.webhook_url = code, name, kind, webhook
+    after = {name_: getattr(unit, name_) for name_ in fields}
+    if after != before:
+        db.session.flush()
+        audit.record(actor, "unit.update", "unit", unit.id, before=before, after=after)
+    return unit
+
+
+def _is_https_url(value: str) -> bool:
+    host = value[len("https://"):].split("/", 1)[0] if value.startswith("https://") else ""
+    return bool(host) and not any(ch.isspace() for ch in value)
+
+
+def change_parent(actor: User, unit_id: int, new_parent_id: int | None) -> Unit:
+    """`move_unit`, with the new parent checked as a field first (admins only)."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden(_("Only an administrator moves units."))
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(_("Unit not found."))
+    if new_parent_id is None:
+        if unit.parent_id is not None:
+            raise ValidationFailed(_("Please correct the highlighted fields."),
+                                   {"parent_id": [_("Choose the unit to move it under.")]})
+        return unit
+    if new_parent_id == unit.parent_id:
+        return unit
+    if db.session.get(Unit, new_parent_id) is None:
+        raise ValidationFailed(_("Please correct the highlighted fields."),
+                               {"parent_id": [_("Unknown unit.")]})
+    return move_unit(actor, unit_id, new_parent_id)

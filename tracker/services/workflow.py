@@ -8,9 +8,9 @@ emits the event. Nothing here commits: the caller (request, CLI, job) commits on
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from tracker.extensions import db
 from tracker.models import (
@@ -71,24 +71,35 @@ def supervisor_covers(unit_id: int) -> bool:
     ) > 0
 
 
+def decision_levels(actor: User, ticket: Ticket) -> tuple[TicketStatus, ...]:
+    """The states in which the actor decides (approves or returns) the ticket: one per level
+    of the inspection's sign-off chain that is theirs."""
+    if actor.role not in (Role.OFFICE, Role.SUPERVISOR) or not scoping.covers_unit(
+            actor, ticket.lead_unit_id):
+        return ()
+    inspection = ticket.finding.inspection
+    is_office = actor.role == Role.OFFICE
+    if inspection.signoff_levels == 1:
+        return (S.SUBMITTED,) if is_office or inspection.supervisors_may_sign_off else ()
+    # Two levels: a supervisor verifies first (the office when no supervisor covers the
+    # unit), the office closes.
+    first = not is_office or not supervisor_covers(ticket.lead_unit_id)
+    return ((S.SUBMITTED,) if first else ()) + ((S.VERIFIED,) if is_office else ())
+
+
 def can_approve(actor: User, ticket: Ticket) -> bool:
     """Whether the actor may approve (or return) the ticket at its current level."""
-    inspection = ticket.finding.inspection
-    in_scope = actor.role in (Role.OFFICE, Role.SUPERVISOR) and scoping.covers_unit(
-        actor, ticket.lead_unit_id)
-    if not in_scope:
-        return False
-    if inspection.signoff_levels == 1:
-        if ticket.status != S.SUBMITTED:
-            return False
-        return actor.role == Role.OFFICE or inspection.supervisors_may_sign_off
-    if ticket.status == S.SUBMITTED:
-        if actor.role == Role.SUPERVISOR:
-            return True
-        return not supervisor_covers(ticket.lead_unit_id)
-    if ticket.status == S.VERIFIED:
-        return actor.role == Role.OFFICE
-    return False
+    return ticket.status in decision_levels(actor, ticket)
+
+
+def may_decide(actor: User, ticket: Ticket) -> bool:
+    """The permission behind approve and return: the current level is the actor's; a ticket
+    not waiting for a decision is refused as a wrong state to anyone who decides at some
+    level, as forbidden to everyone else."""
+    levels = decision_levels(actor, ticket)
+    if ticket.status in (S.SUBMITTED, S.VERIFIED):
+        return ticket.status in levels
+    return bool(levels)
 
 
 # --- common steps -----------------------------------------------------------------------
@@ -126,6 +137,11 @@ def _text(value: str | None, name: str, *, limit: int = MAX_TEXT, required: bool
 
 def _finish(actor: User, ticket: Ticket, action: str, before: dict, *, note: str | None = None,
             **data) -> Ticket:
+    # Every change is a new version of the ticket, also one that only adds rows beside it
+    # (a progress update, an extension request) or sets a value it already had: the flush
+    # always updates the row, even when the clock has not moved since the last change.
+    ticket.updated_at = clock.now_utc()
+    flag_modified(ticket, "updated_at")
     after = audit.snapshot(ticket)
     db.session.flush()
     after["version"] = ticket.version
@@ -148,11 +164,16 @@ def _begin(actor: User, ticket_id: int, version: int | None, permitted, action: 
 
 # --- the unit's actions -----------------------------------------------------------------
 
-def acknowledge(actor: User, ticket_id: int, version: int | None) -> Ticket:
-    ticket, before = _begin(actor, ticket_id, version, is_lead, "acknowledge", (S.ASSIGNED,))
+def _take_on(ticket: Ticket) -> None:
+    """The lead unit signs for an assigned ticket (签收): work starts, long-term work as such."""
     ticket.status = S.LONG_TERM if ticket.timeline == TimelineKind.LONG_TERM else S.IN_PROGRESS
     ticket.acknowledged_at = clock.now_utc()
     ticket.is_declined = False
+
+
+def acknowledge(actor: User, ticket_id: int, version: int | None) -> Ticket:
+    ticket, before = _begin(actor, ticket_id, version, is_lead, "acknowledge", (S.ASSIGNED,))
+    _take_on(ticket)
     return _finish(actor, ticket, "acknowledge", before)
 
 
@@ -182,15 +203,13 @@ def add_progress(actor: User, ticket_id: int, version: int | None, text: str | N
         if not lead:
             raise Forbidden(_("Only the lead unit sets the planned completion date."))
         ticket.planned_completion_on = planned_completion_on
-    if lead and ticket.status in (S.ASSIGNED, S.RETURNED):
+    if lead and ticket.status == S.ASSIGNED:
+        _take_on(ticket)  # a first progress update signs for the ticket
+    elif lead and ticket.status == S.RETURNED:
         ticket.status = S.IN_PROGRESS
-        if ticket.acknowledged_at is None:
-            ticket.acknowledged_at = clock.now_utc()
-            ticket.is_declined = False
-    update = ProgressUpdate(ticket=ticket, author_id=actor.id, unit_id=actor.unit_id,
+    update = ProgressUpdate(ticket_id=ticket.id, author_id=actor.id, unit_id=actor.unit_id,
                             text=text, percent=percent)
     db.session.add(update)
-    ticket.updated_at = clock.now_utc()
     _finish(actor, ticket, "progress", before, note=text[:200], update=update)
     return update
 
@@ -233,29 +252,35 @@ def request_extension(actor: User, ticket_id: int, version: int | None,
                                current_deadline=ticket.deadline,
                                requested_deadline=new_deadline, reason=reason)
     db.session.add(request)
-    ticket.updated_at = clock.now_utc()  # bumps the version: the request is part of the ticket
     _finish(actor, ticket, "request_extension", before, note=reason, request=request)
     return request
 
 
 def pending_extension(ticket_id: int) -> ExtensionRequest | None:
-    return db.session.scalar(select(ExtensionRequest).where(
-        ExtensionRequest.ticket_id == ticket_id,
-        ExtensionRequest.status == ExtensionStatus.PENDING))
+    # No autoflush: asked in the middle of a change, it must not write the ticket early
+    # (each flush of a changed ticket is one more version).
+    with db.session.no_autoflush:
+        return db.session.scalar(select(ExtensionRequest).where(
+            ExtensionRequest.ticket_id == ticket_id,
+            ExtensionRequest.status == ExtensionStatus.PENDING))
+
+
+def _close_pending_extension(ticket: Ticket, actor: User, note: str) -> None:
+    """A ticket that leaves the open states takes no extension: a waiting request is closed
+    as refused, with the reason, so that it leaves the office's queue."""
+    request = pending_extension(ticket.id)
+    if request is not None:
+        request.status = ExtensionStatus.REFUSED
+        request.decided_by_id = actor.id
+        request.decided_at = clock.now_utc()
+        request.decision_note = note
 
 
 # --- decisions --------------------------------------------------------------------------
 
 def approve(actor: User, ticket_id: int, version: int | None, note: str | None = None) -> Ticket:
-    ticket = _load(actor, ticket_id)
-    if ticket.status in (S.SUBMITTED, S.VERIFIED) and not can_approve(actor, ticket):
-        raise Forbidden(_("You may not approve this ticket at its current level."))
-    if ticket.status not in (S.SUBMITTED, S.VERIFIED) and actor.role not in (
-            Role.OFFICE, Role.SUPERVISOR):
-        raise Forbidden(_("You may not approve this ticket at its current level."))
-    _check_version(ticket, version)
-    _check_state(ticket, (S.SUBMITTED, S.VERIFIED), "approve")
-    before = audit.snapshot(ticket)
+    ticket, before = _begin(actor, ticket_id, version, may_decide, "approve",
+                            (S.SUBMITTED, S.VERIFIED))
     note = _text(note, "note", limit=MAX_REASON, required=False) or None
     two_levels = ticket.finding.inspection.signoff_levels == 2
     if two_levels and ticket.status == S.SUBMITTED:
@@ -265,19 +290,14 @@ def approve(actor: User, ticket_id: int, version: int | None, note: str | None =
         ticket.status = S.CLOSED
         ticket.closed_at = clock.now_utc()
         ticket.progress_percent = 100
+        _close_pending_extension(ticket, actor, _("The ticket was signed off."))
         action = "approve"
     return _finish(actor, ticket, action, before, note=note)
 
 
 def return_ticket(actor: User, ticket_id: int, version: int | None, reason: str | None) -> Ticket:
-    ticket = _load(actor, ticket_id)
-    if not can_approve(actor, ticket) and (
-            ticket.status in (S.SUBMITTED, S.VERIFIED)
-            or actor.role not in (Role.OFFICE, Role.SUPERVISOR)):
-        raise Forbidden(_("You may not return this ticket at its current level."))
-    _check_version(ticket, version)
-    _check_state(ticket, (S.SUBMITTED, S.VERIFIED), "return")
-    before = audit.snapshot(ticket)
+    ticket, before = _begin(actor, ticket_id, version, may_decide, "return",
+                            (S.SUBMITTED, S.VERIFIED))
     reason = _text(reason, "reason", limit=MAX_REASON)
     ticket.status = S.RETURNED
     ticket.return_reason = reason
@@ -308,28 +328,29 @@ def mark_long_term(actor: User, ticket_id: int, version: int | None, stage_goal:
 
 def decide_extension(actor: User, request_id: int, approved: bool, note: str | None = None,
                      version: int | None = None) -> ExtensionRequest:
+    """The office approves (the deadline moves, the original stays) or refuses a request.
+    `version` is the ticket's: it is required like every write's."""
     request = db.session.get(ExtensionRequest, request_id)
     if request is None:
         raise NotFound(_("Extension request not found."))
     ticket = _load(actor, request.ticket_id)  # 404 outside the scope
     if not is_office_in_scope(actor, ticket):
         raise Forbidden(_("Only the office decides extension requests."))
-    if version is not None:
-        _check_version(ticket, version)
+    _check_version(ticket, version)
     if request.status != ExtensionStatus.PENDING:
         raise InvalidTransition(_("This extension request has already been decided."))
     if ticket.status not in OPEN_STATUSES:
         raise InvalidTransition(_("The ticket is no longer open."))
+    decision_note = _text(note, "note", limit=MAX_REASON, required=False) or None
     before = audit.snapshot(ticket)
     request.status = ExtensionStatus.APPROVED if approved else ExtensionStatus.REFUSED
     request.decided_by_id = actor.id
     request.decided_at = clock.now_utc()
-    request.decision_note = _text(note, "note", limit=MAX_REASON, required=False) or None
+    request.decision_note = decision_note
     if approved:
         ticket.deadline = request.requested_deadline
-    ticket.updated_at = clock.now_utc()
     _finish(actor, ticket, "extension_approved" if approved else "extension_refused", before,
-            note=request.decision_note, request=request)
+            note=decision_note, request=request)
     return request
 
 
@@ -435,35 +456,37 @@ def create_tickets(actor: User, finding_id: int, drafts: list[TicketDraft]) -> l
 
 def edit_ticket(actor: User, ticket_id: int, version: int | None,
                 changes: TicketChanges) -> Ticket:
+    """The office changes an open ticket; its state stays as it is. Everything is checked
+    before anything changes, so a refused edit leaves the ticket untouched."""
     ticket, before = _begin(actor, ticket_id, version, is_office_in_scope, "edit",
                             tuple(OPEN_STATUSES))
-    lead_changed = changes.lead_unit_id is not None and changes.lead_unit_id != ticket.lead_unit_id
-    if changes.lead_unit_id is not None or changes.cooperating_unit_ids is not None:
-        lead = changes.lead_unit_id or ticket.lead_unit_id
+    lead = ticket.lead_unit_id if changes.lead_unit_id is None else changes.lead_unit_id
+    lead_changed = lead != ticket.lead_unit_id
+    coop = None
+    if lead_changed or changes.cooperating_unit_ids is not None:
         coop = (changes.cooperating_unit_ids if changes.cooperating_unit_ids is not None
                 else tuple(u for u in ticket.unit_ids[1:] if u != lead))
         _check_units(actor, lead, coop)
-        ticket.lead_unit_id = lead
-        if [c.unit_id for c in ticket.cooperating] != list(coop):
-            ticket.cooperating = [TicketUnit(unit_id=u) for u in coop]
     if changes.deadline is not None:
         _check_deadline(ticket.finding, changes.deadline)
+    texts = {name: _text(getattr(changes, name), name, required=False,
+                         limit=100 if name == "responsible_person" else MAX_TEXT)
+             for name in ("measures", "target", "responsible_person")
+             if getattr(changes, name) is not None}
+
+    ticket.lead_unit_id = lead
+    if coop is not None and [c.unit_id for c in ticket.cooperating] != list(coop):
+        ticket.cooperating = [TicketUnit(unit_id=u) for u in coop]
+    if changes.deadline is not None:
         ticket.deadline = changes.deadline
-    for name in ("measures", "target", "responsible_person"):
-        value = getattr(changes, name)
-        if value is not None:
-            setattr(ticket, name, _text(value, name, required=False,
-                                        limit=100 if name == "responsible_person" else MAX_TEXT))
+    for name, value in texts.items():
+        setattr(ticket, name, value)
     if changes.planned_completion_on is not None:
         ticket.planned_completion_on = changes.planned_completion_on
     if lead_changed:
-        # Reassignment (after a decline, or a correction): the new unit must sign for it.
+        # Reassignment (after a decline, or a correction): the decline is settled.
         ticket.is_declined = False
         ticket.decline_reason = None
-        if ticket.status == S.IN_PROGRESS and ticket.acknowledged_at is not None:
-            ticket.status = S.ASSIGNED
-            ticket.acknowledged_at = None
-    ticket.updated_at = clock.now_utc()
     deadline_moved = before["deadline"] != ticket.deadline.isoformat()
     _finish(actor, ticket, "edit", before, deadline_moved=deadline_moved,
             lead_changed=lead_changed)
@@ -477,12 +500,7 @@ def cancel(actor: User, ticket_id: int, version: int | None, reason: str | None)
                             tuple(OPEN_STATUSES))
     reason = _text(reason, "reason", limit=MAX_REASON)
     ticket.status = S.CANCELLED
-    request = pending_extension(ticket.id)
-    if request is not None:
-        request.status = ExtensionStatus.REFUSED
-        request.decided_by_id = actor.id
-        request.decided_at = clock.now_utc()
-        request.decision_note = reason
+    _close_pending_extension(ticket, actor, reason)
     return _finish(actor, ticket, "cancel", before, note=reason)
 
 
@@ -535,3 +553,48 @@ def action_label(action: str) -> str:
 
 def days_between(start: date, end: date) -> int:
     return (end - start) // timedelta(days=1)
+
+
+# --- the office's entry of a unit's progress (roll-up: ledger reconciliation) ------------
+
+def add_progress_on_behalf(actor: User, ticket_id: int, version: int | None, unit_id: int,
+                           text: str | None, percent: int | None = None,
+                           planned_completion_on: date | None = None) -> ProgressUpdate:
+    """Progress a unit reported offline (a returned ledger, 对账), entered by the office in
+    scope on the unit's behalf. Same states and checks as `add_progress`; the update names
+    the unit, its author is the office user, and the audit event says "on behalf"."""
+    ticket, before = _begin(actor, ticket_id, version, is_office_in_scope, "progress",
+                            (S.ASSIGNED, S.IN_PROGRESS, S.RETURNED, S.LONG_TERM))
+    if unit_id not in ticket.unit_ids:
+        raise ValidationFailed(_("Please correct the highlighted fields."),
+                               {"unit_id": [_("Not a unit of this ticket.")]})
+    text = _text(text, "text")
+    lead = unit_id == ticket.lead_unit_id
+    if (percent is not None or planned_completion_on is not None) and not lead:
+        raise Forbidden(_("Only the lead unit sets the progress percent."))
+    if percent is not None:
+        if not 0 <= percent <= 100:
+            raise ValidationFailed(_("Please correct the highlighted fields."),
+                                   {"percent": [_("Between 0 and 100.")]})
+        ticket.progress_percent = percent
+    if planned_completion_on is not None:
+        ticket.planned_completion_on = planned_completion_on
+    if lead and ticket.status == S.ASSIGNED:
+        _take_on(ticket)
+    elif lead and ticket.status == S.RETURNED:
+        ticket.status = S.IN_PROGRESS
+    update = ProgressUpdate(ticket_id=ticket.id, author_id=actor.id, unit_id=unit_id,
+                            text=text, percent=percent)
+    db.session.add(update)
+    ticket.updated_at = clock.now_utc()
+    flag_modified(ticket, "updated_at")
+    after = audit.snapshot(ticket)
+    db.session.flush()
+    after["version"] = ticket.version
+    unit = db.session.get(Unit, unit_id)
+    audit.record(actor, "ticket.progress_on_behalf", "ticket", ticket.id, ticket_id=ticket.id,
+                 before=before, after={**after, "on_behalf_of_unit_id": unit_id},
+                 note=_("On behalf of %(unit)s: %(text)s", unit=unit.name, text=text)[:200])
+    db.session.flush()
+    events.emit("progress", ticket, actor, update=update, on_behalf_of=unit_id)
+    return update

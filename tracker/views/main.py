@@ -9,6 +9,7 @@ from tracker.models import User
 from tracker.services import accounts
 from tracker.services.errors import ValidationFailed
 from tracker.views.forms import apply_errors
+from tracker.views.ui import start_page
 
 bp = Blueprint("main", __name__)
 
@@ -16,6 +17,9 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @login_required
 def index():
+    target = start_page(current_user)
+    if target is not None:
+        return redirect(target)
     return render_template("main/index.html")
 
 

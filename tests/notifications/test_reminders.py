@@ -1,0 +1,280 @@
+"""The reminder pass, with a controlled clock (Asia/Shanghai): what is due is sent once,
+late passes catch up without stale reminders, closed tickets hear nothing."""
+import threading
+from datetime import date, timedelta
+
+from tests import factories
+from tests.factories import TODAY
+from tests.notifications.conftest import notes
+from tracker import scheduler
+from tracker.extensions import db
+from tracker.models import (
+    NotificationKind,
+    Ticket,
+    TicketStatus,
+    TimelineKind,
+)
+from tracker.services import deadlines, workflow
+from tracker.services.workflow import TicketChanges
+
+K = NotificationKind
+
+
+def new_ticket(world, deadline: date, lead=None, **kwargs) -> Ticket:
+    ticket = factories.ticket(world.office, world.finding, lead or world.k1, deadline=deadline,
+                              **kwargs)
+    db.session.commit()
+    return ticket
+
+
+def kinds_of(ticket: Ticket, kind: NotificationKind):
+    return notes(kind, ticket_id=ticket.id)
+
+
+def test_ticket_due_in_three_days_gets_exactly_one_three_day_reminder(world, run_pass):
+    ticket = new_ticket(world, TODAY + timedelta(days=3))
+    run_pass()
+    [reminder] = kinds_of(ticket, K.DUE_SOON)
+    assert reminder.recipient_user_id == world.unit_k1.id
+    assert (reminder.offset_days, reminder.about_on) == (3, date(2026, 11, 24))
+    assert "2026年11月24日" in reminder.body and "3" in reminder.body
+    assert notes(K.DUE_SOON, ticket_id=world.t1.id) == []  # due in 30 days: nothing yet
+
+
+def test_second_pass_sends_nothing(world, run_pass):
+    new_ticket(world, TODAY + timedelta(days=3))
+    first = run_pass()
+    second = run_pass()
+    assert first.counts["before_deadline"] == 1
+    assert second.total == 0
+
+
+def test_two_passes_started_together_send_one(threaded_app, frozen_today):
+    with threaded_app.app_context():
+        world = factories.build_world()
+        ticket = factories.ticket(world.office, world.finding, world.k1,
+                                  deadline=TODAY + timedelta(days=3))
+        db.session.commit()
+        ticket_id = ticket.id
+    start, totals, errors = threading.Barrier(2), [], []
+
+    def one_pass():
+        try:
+            with threaded_app.app_context():
+                start.wait()
+                totals.append(scheduler.run_reminders().counts["before_deadline"])
+        except Exception as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=one_pass) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with threaded_app.app_context():
+        assert len(notes(K.DUE_SOON, ticket_id=ticket_id)) == 1
+        if threaded_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+            db.drop_all()
+    assert sorted(totals) == [0, 1]
+
+
+def test_pass_after_two_days_of_downtime_sends_what_is_due_and_nothing_stale(world, run_pass):
+    soon = new_ticket(world, date(2026, 11, 28))  # 7 days: the 7-day reminder today
+    passing = new_ticket(world, date(2026, 11, 23))  # 2 days: the 3-day reminder today
+    run_pass()
+    assert [n.offset_days for n in kinds_of(soon, K.DUE_SOON)] == [7]
+    assert [n.offset_days for n in kinds_of(passing, K.DUE_SOON)] == [3]
+    # Down for two days: 11-22 and 11-23 never ran. Now 11-24 08:00.
+    run_pass("2026-11-24T08:00")
+    # 4 days left: the 3-day reminder's moment (11-25) has not come; nothing new.
+    assert [n.offset_days for n in kinds_of(soon, K.DUE_SOON)] == [7]
+    # The deadline passed while down: its 1-day and same-day reminders are stale.
+    assert [n.offset_days for n in kinds_of(passing, K.DUE_SOON)] == [3]
+    [notice] = kinds_of(passing, K.OVERDUE)
+    assert notice.offset_days == 1 and "1" in notice.body
+    # Another two days down: 11-26, 2 days left. The 3-day reminder missed on 11-25 is
+    # sent late; the 7-day one is not repeated.
+    run_pass("2026-11-26T09:00")
+    assert [n.offset_days for n in kinds_of(soon, K.DUE_SOON)] == [7, 3]
+    assert "还有2天" in kinds_of(soon, K.DUE_SOON)[1].body or \
+        "(2 days left)" in kinds_of(soon, K.DUE_SOON)[1].body
+
+
+def test_moving_the_deadline_rearms_reminders(world, run_pass):
+    ticket = new_ticket(world, date(2026, 11, 24))
+    run_pass()
+    assert [n.about_on for n in kinds_of(ticket, K.DUE_SOON)] == [date(2026, 11, 24)]
+    workflow.edit_ticket(world.office, ticket.id, ticket.version,
+                         TicketChanges(deadline=date(2026, 12, 4)))
+    db.session.commit()
+    [changed] = kinds_of(ticket, K.DEADLINE_CHANGED)
+    assert "2026年12月4日" in changed.body
+    run_pass("2026-11-27T08:00")  # 7 days before the new deadline
+    assert [(n.about_on, n.offset_days) for n in kinds_of(ticket, K.DUE_SOON)] == [
+        (date(2026, 11, 24), 3), (date(2026, 12, 4), 7)]
+    run_pass("2026-12-01T08:00")
+    assert [n.offset_days for n in kinds_of(ticket, K.DUE_SOON)] == [3, 7, 3]
+
+
+def test_escalation_reaches_the_supervisor_then_the_office_at_the_configured_days(
+        world, run_pass):
+    ticket = new_ticket(world, date(2026, 11, 20))
+    run_pass()  # 1 day overdue: the unit only
+    assert [n.recipient_user_id for n in kinds_of(ticket, K.OVERDUE)] == [world.unit_k1.id]
+    assert kinds_of(ticket, K.ESCALATION_SUPERVISOR) == []
+    run_pass("2026-11-26T08:00")  # 6 days
+    assert kinds_of(ticket, K.ESCALATION_SUPERVISOR) == []
+    run_pass("2026-11-27T08:00")  # 7 days: the supervisor of the unit's scope
+    [escalated] = kinds_of(ticket, K.ESCALATION_SUPERVISOR)
+    assert escalated.recipient_user_id == world.supervisor.id
+    assert kinds_of(ticket, K.ESCALATION_OFFICE) == []
+    run_pass("2026-12-19T08:00")  # 29 days
+    assert kinds_of(ticket, K.ESCALATION_OFFICE) == []
+    run_pass("2026-12-20T08:00")  # 30 days: the nearest office (the city's)
+    assert [n.recipient_user_id for n in kinds_of(ticket, K.ESCALATION_OFFICE)] == [
+        world.city_office.id]
+    assert len(kinds_of(ticket, K.ESCALATION_SUPERVISOR)) == 1
+
+
+def test_escalation_days_follow_the_office_settings(world, run_pass):
+    from tracker.services import notifications
+    notifications.save_settings(world.office, {"escalate_supervisor_days": 3,
+                                               "escalate_office_days": 5})
+    db.session.commit()
+    ticket = new_ticket(world, date(2026, 11, 18))  # 3 days overdue today
+    run_pass()
+    assert len(kinds_of(ticket, K.ESCALATION_SUPERVISOR)) == 1
+    assert kinds_of(ticket, K.ESCALATION_OFFICE) == []
+    run_pass("2026-11-23T08:00")
+    assert len(kinds_of(ticket, K.ESCALATION_OFFICE)) == 1
+
+
+def test_overdue_notice_the_day_after_then_weekly(world, run_pass):
+    ticket = new_ticket(world, date(2026, 11, 20))
+    for day in range(21, 31):
+        run_pass(f"2026-11-{day}T08:00")
+    for day in range(1, 6):
+        run_pass(f"2026-12-0{day}T08:00")
+    assert [n.offset_days for n in kinds_of(ticket, K.OVERDUE)] == [1, 8, 15]
+
+
+def test_closed_ticket_gets_nothing(world, run_pass):
+    ticket = new_ticket(world, TODAY + timedelta(days=3))
+    workflow.acknowledge(world.unit_k1, ticket.id, ticket.version)
+    workflow.add_progress(world.unit_k1, ticket.id, ticket.version, "已完成整改")
+    workflow.submit(world.unit_k1, ticket.id, ticket.version)
+    workflow.approve(world.office, ticket.id, ticket.version)
+    db.session.commit()
+    assert ticket.status == TicketStatus.CLOSED
+    before = len(notes(ticket_id=ticket.id))
+    for moment in ("2026-11-21T12:00", "2026-11-24T08:00", "2026-11-25T08:00",
+                   "2026-12-24T08:00"):
+        run_pass(moment)
+    assert len(notes(ticket_id=ticket.id)) == before
+
+
+def test_cancelled_ticket_gets_nothing(world, run_pass):
+    ticket = new_ticket(world, TODAY - timedelta(days=10))
+    workflow.cancel(world.office, ticket.id, ticket.version, "重复交办")
+    db.session.commit()
+    before = len(notes(ticket_id=ticket.id))
+    run_pass()
+    run_pass("2026-12-30T08:00")
+    assert len(notes(ticket_id=ticket.id)) == before
+
+
+def test_unsigned_ticket_is_reminded_two_days_after_assignment(world, run_pass):
+    run_pass("2026-11-22T20:00")
+    assert kinds_of(world.t1, K.UNACKNOWLEDGED) == []
+    run_pass("2026-11-23T08:00")
+    [reminder] = kinds_of(world.t1, K.UNACKNOWLEDGED)
+    assert reminder.recipient_user_id == world.unit_k1.id
+    assert "2026年11月21日" in reminder.body
+
+
+def test_missing_monthly_progress_report_is_reminded_after_the_due_day(world, run_pass):
+    t1 = world.t1
+    workflow.acknowledge(world.unit_k1, t1.id, t1.version)
+    workflow.add_progress(world.unit_k1, t1.id, t1.version, "召开专题会议研究整改")
+    workflow.acknowledge(world.unit_k2, world.t2.id, world.t2.version)
+    db.session.commit()
+    run_pass("2026-12-05T20:00")  # due today: nothing yet
+    assert notes(K.REPORT_OWED) == []
+    run_pass("2026-12-06T08:00")
+    # t1 reported on 11-21, after 11-05: its December report is in; t2 wrote nothing.
+    assert [n.ticket_id for n in notes(K.REPORT_OWED)] == [world.t2.id]
+    assert notes(K.REPORT_OWED)[0].about_on == date(2026, 12, 5)
+
+
+def test_submission_waiting_too_long_reminds_whoever_decides(world, run_pass):
+    t1 = world.t1
+    workflow.acknowledge(world.unit_k1, t1.id, t1.version)
+    workflow.add_progress(world.unit_k1, t1.id, t1.version, "整改完成")
+    workflow.submit(world.unit_k1, t1.id, t1.version)
+    db.session.commit()
+    run_pass("2026-11-25T08:00")
+    assert kinds_of(t1, K.DECISION_WAITING) == []
+    run_pass("2026-11-26T08:00")  # 5 days
+    assert [n.recipient_user_id for n in kinds_of(t1, K.DECISION_WAITING)] == [
+        world.city_office.id]
+
+
+def test_pending_extension_waiting_too_long_reminds_the_office(world, run_pass):
+    workflow.request_extension(world.unit_k1, world.t1.id, world.t1.version,
+                               date(2027, 3, 31), "冬季无法施工")
+    db.session.commit()
+    run_pass("2026-11-26T08:00")
+    [reminder] = kinds_of(world.t1, K.EXTENSION_WAITING)
+    assert reminder.recipient_user_id == world.city_office.id
+    assert "2027年3月31日" in reminder.body
+
+
+def test_long_term_ticket_is_reminded_before_its_review_date(world, run_pass):
+    ticket = new_ticket(world, date(2026, 11, 25), timeline=TimelineKind.LONG_TERM)
+    workflow.acknowledge(world.unit_k1, ticket.id, ticket.version)
+    db.session.commit()
+    assert ticket.status == TicketStatus.LONG_TERM
+    run_pass()
+    [reminder] = kinds_of(ticket, K.REVIEW_DUE)
+    assert (reminder.about_on, reminder.offset_days) == (date(2026, 11, 25), 7)
+    assert kinds_of(ticket, K.DUE_SOON) == []
+
+
+def test_weekly_digest_is_one_message_per_overseer_not_one_per_ticket(world, run_pass):
+    for day in (18, 19):
+        new_ticket(world, date(2026, 11, day))
+    run_pass("2026-11-23T09:00")  # Monday
+    digests = notes(K.WEEKLY_DIGEST, user=world.supervisor)
+    assert len(digests) == 1
+    assert "城关区" in digests[0].body and "2" in digests[0].body
+    assert notes(K.WEEKLY_DIGEST, user=world.sup_c2) == []  # nothing in C2's scope
+    run_pass("2026-11-24T09:00")
+    assert len(notes(K.WEEKLY_DIGEST, user=world.supervisor)) == 1
+
+
+def test_reminder_dates_agree_with_the_pages_at_midnight(world, run_pass):
+    ticket = new_ticket(world, date(2026, 11, 22))
+    run_pass("2026-11-22T23:59:59")
+    flags = deadlines.ticket_flags(ticket.id, date(2026, 11, 22), 7)
+    assert flags["is_near_due"] and not flags["is_overdue"]
+    assert [n.offset_days for n in kinds_of(ticket, K.DUE_SOON)] == [0]
+    assert kinds_of(ticket, K.OVERDUE) == []
+    run_pass("2026-11-23T00:00:00")
+    assert deadlines.ticket_flags(ticket.id, date(2026, 11, 23), 7)["is_overdue"]
+    assert [n.offset_days for n in kinds_of(ticket, K.OVERDUE)] == [1]
+
+
+def test_reminder_due_on_a_holiday_moves_to_the_working_day_before(world, run_pass):
+    from tracker.services import notifications
+    notifications.save_settings(world.office, {"use_workdays": True, "offsets": (1,)})
+    db.session.commit()
+    # Deadline Thursday 2026-10-08: the calendar day before (10-07) is National Day; the
+    # working day before is Wednesday 09-30.
+    ticket = new_ticket(world, date(2026, 10, 8))
+    run_pass("2026-09-29T09:00")
+    assert kinds_of(ticket, K.DUE_SOON) == []
+    run_pass("2026-09-30T09:00")
+    [reminder] = kinds_of(ticket, K.DUE_SOON)
+    assert reminder.offset_days == 1
+

@@ -1,0 +1,83 @@
+"""Both catalogs are complete, and no template shows text that bypasses them."""
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGS = ROOT / "tracker" / "translations"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+
+
+def source_msgids() -> set[str]:
+    ids = set()
+    for sub, method in (("tracker", "python"), ("templates", "jinja2")):
+        pattern = "**.py" if method == "python" else "**.html"
+        for _file, _line, message, _comments, _ctx in extract_from_dir(
+                ROOT / sub, method_map=[(pattern, method)], keywords=KEYWORDS):
+            ids.add(message[0] if isinstance(message, tuple) else message)
+    return ids
+
+
+def catalog(locale: str):
+    with (CATALOGS / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        return read_po(fh, locale=locale)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_catalog_has_every_message_of_the_sources(locale):
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog(locale) if m.id}
+    missing = sorted(source_msgids() - translated)
+    assert missing == [], f"run `make messages` and translate: {missing[:20]}"
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_catalog_has_no_empty_translation(locale):
+    empty = [m.id for m in catalog(locale) if m.id and not (
+        m.string if isinstance(m.string, str) else all(m.string))]
+    assert empty == []
+
+
+def test_chinese_catalog_is_chinese():
+    untranslated = [m.id for m in catalog("zh_CN") if m.id and isinstance(m.string, str)
+                    and re.search(r"[A-Za-z]{3,}", m.id) and m.string == m.id]
+    assert untranslated == []
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "code", "pre"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in ("title", "placeholder", "aria-label", "alt") and value:
+                self.texts.append(value)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "code", "pre") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.texts.append(data)
+
+
+JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
+WORDY = re.compile(r"[A-Za-z]{2,}|[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("template", sorted(
+    str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("*.html")))
+def test_template_holds_no_bare_text(template):
+    source = JINJA.sub(" ", (ROOT / template).read_text(encoding="utf-8"))
+    collector = _TextCollector()
+    collector.feed(source)
+    bare = [t.strip() for t in collector.texts if WORDY.search(t)]
+    assert bare == []

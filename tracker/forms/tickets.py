@@ -1,0 +1,243 @@
+"""Forms of the ticket pages: the list's filter (a GET form: its URL can be shared) and one
+form per workflow action. Each action form carries the ticket's `version`, so that a
+stale page is refused as a conflict instead of overwriting someone else's change.
+
+The forms check shape only (required, lengths, dates, choices); the rules themselves live
+in `services.workflow`, whose field errors `views.forms.apply_errors` maps back here. Field
+names therefore match the services' field keys.
+"""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import HiddenInput
+
+from tracker.models import TicketStatus
+from tracker.services import ticket_queries, workflow
+
+MAX_TEXT = workflow.MAX_TEXT
+MAX_REASON = workflow.MAX_REASON
+#: Page numbers beyond this are nonsense, and would make the database skip that many rows.
+MAX_PAGE = 100_000
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def optional_int(value) -> int | None:
+    """Select coercion where "" (and absence) means "any"."""
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+def optional_flag(value) -> bool | None:
+    """"1"/"0" (also true/false, yes/no) from a shared URL; "" means "either"."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(value)
+
+
+def _choice(value, label) -> SelectChoice:
+    return SelectChoice(value=value, label=label)
+
+
+# --- the ticket list --------------------------------------------------------------------
+
+SORT_LABELS = {
+    "deadline": _l("Deadline, earliest first"),
+    "-deadline": _l("Deadline, latest first"),
+    "-updated": _l("Recently changed first"),
+    "updated": _l("Least recently changed first"),
+}
+
+
+def _flag_choices(yes, no):
+    return [_choice("", _l("Either")), _choice("1", yes), _choice("0", no)]
+
+
+class TicketListForm(FlaskForm):
+    """Filters, sort and page of the ticket list; the query argument names are public
+    (the dashboard links to e.g. /tickets?overdue=1&unit=5)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectMultipleField(_l("Status"), validators=[Optional()])
+    overdue = SelectField(_l("Overdue"), coerce=optional_flag,
+                          choices=_flag_choices(_l("Overdue only"), _l("Not overdue")))
+    near_due = SelectField(_l("Near due"), coerce=optional_flag,
+                           choices=_flag_choices(_l("Near due only"), _l("Not near due")))
+    unit = SelectField(_l("Lead unit (and units below)"), coerce=optional_int)
+    inspection = SelectField(_l("Inspection"), coerce=optional_int)
+    finding = IntegerField(_l("Finding no. (internal id)"),
+                           validators=[Optional(), NumberRange(min=1)])
+    category = SelectField(_l("Category"), coerce=optional_int)
+    deadline_from = DateField(_l("Deadline from"), validators=[Optional()])
+    deadline_to = DateField(_l("Deadline until"), validators=[Optional()])
+    q = StringField(_l("Search"), filters=[_strip], validators=[Optional(), Length(max=100)])
+    sort = SelectField(_l("Sort by"), default="deadline",
+                       choices=[_choice(k, v) for k, v in SORT_LABELS.items()])
+    page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
+    per_page = IntegerField(_l("Rows per page"), validators=[
+        Optional(), NumberRange(min=1, max=ticket_queries.MAX_PER_PAGE)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [_choice(s.value, workflow.status_label(s)) for s in TicketStatus]
+
+    def set_choices(self, units, inspections, categories) -> None:
+        """Only what the user may see is offered; anything else in the URL is refused."""
+        top = min((u.depth for u in units), default=0)
+        self.unit.choices = [_choice("", _l("All units in my scope"))] + [
+            _choice(str(u.id), "\u3000" * (u.depth - top) + u.name) for u in units]
+        self.inspection.choices = [_choice("", _l("All inspections"))] + [
+            _choice(str(i.id), f"{i.year} {i.title}") for i in inspections]
+        self.category.choices = [_choice("", _l("All categories"))] + [
+            _choice(str(c.id), c.name) for c in categories]
+
+    def validate_deadline_to(self, field):
+        if field.data and self.deadline_from.data and field.data < self.deadline_from.data:
+            raise ValidationError(_l("The end of the range is before its start."))
+
+    def value(self, name: str):
+        """The field's value if it passed validation, else None (a bad filter is dropped)."""
+        field = self[name]
+        return None if field.errors else field.data
+
+    def to_filter(self) -> ticket_queries.TicketFilter:
+        statuses = self.value("status") or []
+        return ticket_queries.TicketFilter(
+            statuses=tuple(TicketStatus(s) for s in dict.fromkeys(statuses)),
+            overdue=self.value("overdue"),
+            near_due=self.value("near_due"),
+            unit_id=self.value("unit"),
+            inspection_id=self.value("inspection"),
+            finding_id=self.value("finding"),
+            category_id=self.value("category"),
+            deadline_from=None if self.deadline_to.errors else self.value("deadline_from"),
+            deadline_to=self.value("deadline_to"),
+            q=self.value("q") or None,
+            sort=self.value("sort") or "deadline",
+        )
+
+
+# --- the actions on one ticket ----------------------------------------------------------
+
+class VersionedForm(FlaskForm):
+    """Every action names the version of the ticket the user was looking at."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class AcknowledgeForm(VersionedForm):
+    pass
+
+
+class SubmitForm(VersionedForm):
+    pass
+
+
+class DeclineForm(VersionedForm):
+    reason = TextAreaField(_l("Why this ticket is not your unit's"), filters=[_strip],
+                           validators=[DataRequired(), Length(max=MAX_REASON)])
+
+
+class ProgressForm(VersionedForm):
+    text = TextAreaField(_l("What has been done"), filters=[_strip],
+                         validators=[DataRequired(), Length(max=MAX_TEXT)])
+    #: Lead unit only; the view removes both fields for a cooperating unit.
+    percent = IntegerField(_l("Progress (%)"), validators=[Optional(), NumberRange(0, 100)])
+    planned_completion_on = DateField(_l("Planned completion date"), validators=[Optional()])
+
+
+class ExtensionForm(VersionedForm):
+    deadline = DateField(_l("New deadline requested"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason for the extension"), filters=[_strip],
+                           validators=[DataRequired(), Length(max=MAX_REASON)])
+
+
+class ApproveForm(VersionedForm):
+    note = TextAreaField(_l("Comment (optional)"), filters=[_strip],
+                         validators=[Optional(), Length(max=MAX_REASON)])
+
+
+class ReturnForm(VersionedForm):
+    reason = TextAreaField(_l("Reason for returning"), filters=[_strip],
+                           validators=[DataRequired(), Length(max=MAX_REASON)])
+
+
+class LongTermForm(VersionedForm):
+    stage_goal = TextAreaField(_l("Stage goal"), filters=[_strip],
+                               validators=[DataRequired(), Length(max=MAX_TEXT)])
+    next_review_on = DateField(_l("Next review date"), validators=[InputRequired()])
+    review_cycle_days = IntegerField(_l("Review cycle (days)"), default=90,
+                                     validators=[InputRequired(), NumberRange(1, 366)])
+
+
+class EditForm(VersionedForm):
+    lead_unit_id = SelectField(_l("Lead unit"), coerce=int, validators=[InputRequired()])
+    cooperating_unit_ids = SelectMultipleField(_l("Cooperating units"), coerce=int,
+                                               validators=[Optional()])
+    deadline = DateField(_l("Deadline"), validators=[InputRequired()])
+    planned_completion_on = DateField(_l("Planned completion date"), validators=[Optional()])
+    responsible_person = StringField(_l("Responsible person"), filters=[_strip],
+                                     validators=[Optional(), Length(max=100)])
+    measures = TextAreaField(_l("Measures"), filters=[_strip],
+                             validators=[Optional(), Length(max=MAX_TEXT)])
+    target = TextAreaField(_l("Target"), filters=[_strip],
+                           validators=[Optional(), Length(max=MAX_TEXT)])
+
+    def set_units(self, units) -> None:
+        top = min((u.depth for u in units), default=0)
+        choices = [_choice(str(u.id), "\u3000" * (u.depth - top) + u.name) for u in units]
+        self.lead_unit_id.choices = choices
+        self.cooperating_unit_ids.choices = choices
+
+    def to_changes(self) -> workflow.TicketChanges:
+        return workflow.TicketChanges(
+            lead_unit_id=self.lead_unit_id.data,
+            cooperating_unit_ids=tuple(dict.fromkeys(self.cooperating_unit_ids.data or ())),
+            deadline=self.deadline.data,
+            planned_completion_on=self.planned_completion_on.data,
+            responsible_person=self.responsible_person.data or "",
+            measures=self.measures.data or "",
+            target=self.target.data or "",
+        )
+
+
+class CancelForm(VersionedForm):
+    reason = TextAreaField(_l("Reason for cancelling"), filters=[_strip],
+                           validators=[DataRequired(), Length(max=MAX_REASON)])
+
+
+class ReopenForm(VersionedForm):
+    reason = TextAreaField(_l("Reason for reopening"), filters=[_strip],
+                           validators=[DataRequired(), Length(max=MAX_REASON)])
+    deadline = DateField(_l("New deadline"), validators=[InputRequired()])
+
+
+class DecideExtensionForm(VersionedForm):
+    decision = RadioField(_l("Decision"), validators=[InputRequired()], choices=[
+        _choice("approve", _l("Approve the new deadline")),
+        _choice("refuse", _l("Refuse, keep the deadline")),
+    ])
+    note = TextAreaField(_l("Comment (optional)"), filters=[_strip],
+                         validators=[Optional(), Length(max=MAX_REASON)])

@@ -1,0 +1,645 @@
+"""The roll-up (汇总): counts of tickets and findings for any scope, grouped any way.
+
+One function, `summarize`, answers the office's question "how far has rectification got?"
+for the caller's scope narrowed by unit subtree, unit, inspection, year, category and
+severity, grouped by lead unit, region (the child units of a chosen unit), category,
+inspection, severity, year or finding. The dashboard, the ledger's second sheet, the Word
+report, the summary API and the daily snapshots all call it, so their numbers agree.
+
+Everything is counted in the database with GROUP BY and CASE sums; tickets are never loaded
+into Python. Overdue, near-due and late sign-off are the expressions of `deadlines`, scope
+is `scoping.ticket_clause`. Counts by unit or region use the lead unit, so that every
+ticket is counted exactly once.
+
+Findings roll up from their tickets (in the same scope): a finding is rectified when all
+its tickets but the cancelled ones are closed, in progress while any is open, cancelled
+when all its tickets are, and unassigned while it has none. Open items are grouped by
+their planned completion (计划完成时间, else the deadline): by 31 December this year, by
+the cut next year (30 June unless `ROLLUP_NEXT_YEAR_CUT` says "MM-DD"), later, long-term.
+"""
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import get_locale, gettext as _
+from sqlalchemy import and_, case, delete, func, insert, literal, or_, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement
+
+from tracker.extensions import db
+from tracker.models import (
+    OPEN_STATUSES,
+    Category,
+    Finding,
+    Inspection,
+    Role,
+    Severity,
+    Ticket,
+    TicketStatus,
+    TimelineKind,
+    Unit,
+    UnitClosure,
+    User,
+)
+from tracker.models.snapshot import RollupSnapshot
+from tracker.services import deadlines, scoping
+from tracker.services.errors import NotFound, ValidationFailed
+
+S = TicketStatus
+GROUPINGS = ("unit", "region", "category", "inspection", "severity", "year", "finding")
+#: Planned-completion buckets of open items, in the order the report reads them.
+BUCKETS = ("this_year", "by_cut", "later", "long_term")
+#: Ticket measures a count can be drilled into (see `drill_params`).
+TICKET_MEASURES = ("total", "open", "waiting", "overdue", "near_due", "closed_late") + tuple(
+    f"status:{s.value}" for s in TicketStatus) + tuple(f"planned:{b}" for b in BUCKETS)
+
+
+# --- configuration ----------------------------------------------------------------------
+
+def next_year_cut(today: date) -> date:
+    """The second planned-completion cut: 30 June next year unless configured ("MM-DD")."""
+    raw = str(current_app.config.get("ROLLUP_NEXT_YEAR_CUT", "06-30"))
+    try:
+        month, day = (int(part) for part in raw.split("-"))
+        return date(today.year + 1, month, day)
+    except ValueError:
+        current_app.logger.warning("ROLLUP_NEXT_YEAR_CUT=%r is not MM-DD; using 06-30", raw)
+        return date(today.year + 1, 6, 30)
+
+
+def near_days() -> int:
+    return int(current_app.config.get("NEAR_DUE_DAYS", 7))
+
+
+# --- the expressions --------------------------------------------------------------------
+
+def is_long_term() -> ColumnElement[bool]:
+    return or_(Ticket.status == S.LONG_TERM, Ticket.timeline == TimelineKind.LONG_TERM)
+
+
+def planned_on() -> ColumnElement:
+    """The date an open ticket is planned to be done: the unit's plan, else the deadline."""
+    return func.coalesce(Ticket.planned_completion_on, Ticket.deadline)
+
+
+def planned_bucket(today: date) -> ColumnElement[str]:
+    """The planned-completion bucket of a ticket (meaningful for open tickets)."""
+    return case(
+        (is_long_term(), "long_term"),
+        (planned_on() <= date(today.year, 12, 31), "this_year"),
+        (planned_on() <= next_year_cut(today), "by_cut"),
+        else_="later",
+    )
+
+
+def in_bucket(today: date, bucket: str) -> ColumnElement[bool]:
+    """Open tickets planned in the bucket: the drill-down of a `planned` count."""
+    if bucket not in BUCKETS:
+        raise ValidationFailed(_("Please correct the fields listed."),
+                               {"planned": [_("Not one of the allowed values.")]})
+    return and_(deadlines.is_open(), planned_bucket(today) == bucket)
+
+
+def _n(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _ticket_columns(today: date, days: int) -> list[ColumnElement]:
+    columns = [func.count(Ticket.id).label("total")]
+    columns += [_n(Ticket.status == s).label(f"s_{s.value}") for s in TicketStatus]
+    columns += [
+        _n(deadlines.overdue(today)).label("overdue"),
+        _n(deadlines.near_due(today, days)).label("near_due"),
+        _n(deadlines.closed_late()).label("closed_late"),
+    ]
+    bucket = planned_bucket(today)
+    columns += [_n(and_(deadlines.is_open(), bucket == b)).label(f"p_{b}") for b in BUCKETS]
+    return columns
+
+
+# --- results ----------------------------------------------------------------------------
+
+def _rate(done: int, of: int) -> float | None:
+    return round(100.0 * done / of, 1) if of else None
+
+
+@dataclass
+class TicketCounts:
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in TicketStatus})
+    overdue: int = 0
+    near_due: int = 0
+    closed_late: int = 0
+    planned: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
+
+    @property
+    def open(self) -> int:
+        return sum(self.by_status[s.value] for s in OPEN_STATUSES)
+
+    @property
+    def closed(self) -> int:
+        return self.by_status[S.CLOSED.value]
+
+    @property
+    def cancelled(self) -> int:
+        return self.by_status[S.CANCELLED.value]
+
+    @property
+    def waiting(self) -> int:
+        """Submitted or verified: waiting for a decision, not the unit's delay."""
+        return self.by_status[S.SUBMITTED.value] + self.by_status[S.VERIFIED.value]
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Closed tickets per hundred not cancelled."""
+        return _rate(self.closed, self.total - self.cancelled)
+
+    @property
+    def light(self) -> str:
+        """A unit's colour is its worst open ticket's."""
+        return "red" if self.overdue else "yellow" if self.near_due else "green"
+
+    @classmethod
+    def from_row(cls, row) -> "TicketCounts":
+        return cls(
+            total=int(row.total or 0),
+            by_status={s.value: int(getattr(row, f"s_{s.value}") or 0) for s in TicketStatus},
+            overdue=int(row.overdue or 0), near_due=int(row.near_due or 0),
+            closed_late=int(row.closed_late or 0),
+            planned={b: int(getattr(row, f"p_{b}") or 0) for b in BUCKETS},
+        )
+
+    def as_dict(self) -> dict:
+        return {"total": self.total, "by_status": dict(self.by_status), "open": self.open,
+                "closed": self.closed, "waiting": self.waiting, "overdue": self.overdue,
+                "near_due": self.near_due, "closed_late": self.closed_late,
+                "completion_rate": self.completion_rate,
+                "planned": dict(self.planned)}
+
+
+@dataclass
+class FindingCounts:
+    found: int = 0
+    rectified: int = 0
+    in_progress: int = 0
+    cancelled: int = 0
+    unassigned: int = 0
+    overdue: int = 0
+    near_due: int = 0
+    closed_late: int = 0
+    planned: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
+
+    @property
+    def completion_rate(self) -> float | None:
+        return _rate(self.rectified, self.found - self.cancelled)
+
+    @classmethod
+    def from_row(cls, row) -> "FindingCounts":
+        return cls(
+            found=int(row.found or 0), rectified=int(row.rectified or 0),
+            in_progress=int(row.in_progress or 0), cancelled=int(row.f_cancelled or 0),
+            unassigned=int(row.unassigned or 0), overdue=int(row.f_overdue or 0),
+            near_due=int(row.f_near_due or 0), closed_late=int(row.f_closed_late or 0),
+            planned={b: int(getattr(row, f"fp_{b}") or 0) for b in BUCKETS},
+        )
+
+    def as_dict(self) -> dict:
+        return {"found": self.found, "rectified": self.rectified,
+                "in_progress": self.in_progress, "cancelled": self.cancelled,
+                "unassigned": self.unassigned, "overdue": self.overdue,
+                "near_due": self.near_due, "closed_late": self.closed_late,
+                "completion_rate": self.completion_rate, "planned": dict(self.planned)}
+
+
+@dataclass
+class Group:
+    #: The grouping value: a unit, category, inspection or finding id, a severity, a year;
+    #: None for findings without a category.
+    key: int | str | None
+    label: str
+    tickets: TicketCounts
+    findings: FindingCounts
+    #: region grouping: the chosen unit's own tickets (本级), not a child's subtree.
+    is_own_level: bool = False
+
+    @property
+    def light(self) -> str:
+        return self.tickets.light
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to count, inside the caller's own scope (which is always applied)."""
+
+    unit_id: int | None = None  # that unit's subtree, by lead unit
+    lead_unit_id: int | None = None  # exactly that lead unit
+    inspection_id: int | None = None
+    year: int | None = None
+    category_id: int | None = None
+    severity: Severity | None = None
+    #: group_by="region": the unit whose children are the regions (default: the scope's).
+    region_of: int | None = None
+
+
+@dataclass
+class Summary:
+    scope: Scope
+    group_by: str | None
+    today: date
+    cut: date
+    tickets: TicketCounts
+    findings: FindingCounts
+    groups: list[Group]
+    #: group_by="region": the unit whose children were grouped (None: the roots).
+    region_of: int | None = None
+
+
+# --- scope ------------------------------------------------------------------------------
+
+def check_scope(user: User, scope: Scope) -> Scope:
+    """Every id named in the scope must be visible to the user (404 otherwise, as if it did
+    not exist); the category must exist."""
+    for unit_id in (scope.unit_id, scope.lead_unit_id, scope.region_of):
+        if unit_id is not None:
+            scoping.get_unit(user, unit_id)
+    if scope.inspection_id is not None:
+        scoping.get_inspection(user, scope.inspection_id)
+    if scope.category_id is not None and db.session.get(Category, scope.category_id) is None:
+        raise NotFound(_("Category not found."))
+    return scope
+
+
+def _ticket_conditions(user: User, scope: Scope) -> list[ColumnElement[bool]]:
+    conditions = [scoping.ticket_clause(user)]
+    if scope.unit_id is not None:
+        conditions.append(scoping.in_subtree(Ticket.lead_unit_id, scope.unit_id))
+    if scope.lead_unit_id is not None:
+        conditions.append(Ticket.lead_unit_id == scope.lead_unit_id)
+    return conditions + _finding_conditions(scope)
+
+
+def _finding_conditions(scope: Scope, inspection=Inspection) -> list[ColumnElement[bool]]:
+    conditions = []
+    if scope.inspection_id is not None:
+        conditions.append(Finding.inspection_id == scope.inspection_id)
+    if scope.year is not None:
+        conditions.append(inspection.year == scope.year)
+    if scope.category_id is not None:
+        conditions.append(Finding.category_id == scope.category_id)
+    if scope.severity is not None:
+        conditions.append(Finding.severity == scope.severity)
+    return conditions
+
+
+def default_region(user: User, scope: Scope) -> int | None:
+    """Whose children the regions are: the one asked for, the narrowed unit, the user's
+    scope unit; None (the roots of the tree) for an administrator and a unit user."""
+    if scope.region_of is not None:
+        return scope.region_of
+    if scope.unit_id is not None:
+        return scope.unit_id
+    if user.role in (Role.OFFICE, Role.SUPERVISOR):
+        return user.scope_unit_id
+    # A unit user's tickets may be led anywhere (cooperation); an administrator sees all.
+    return None
+
+
+# --- the query --------------------------------------------------------------------------
+
+_REGION_CLOSURE = aliased(UnitClosure, name="region_closure")
+_REGION_UNIT = aliased(Unit, name="region_unit")
+_FINDING_INSPECTION = aliased(Inspection, name="finding_inspection")
+
+
+def _group_key(group_by: str | None) -> ColumnElement | None:
+    return {
+        None: None,
+        "unit": Ticket.lead_unit_id,
+        "region": _REGION_CLOSURE.ancestor_id,
+        "category": Finding.category_id,
+        "inspection": Finding.inspection_id,
+        "severity": Finding.severity,
+        "year": Inspection.year,
+        "finding": Ticket.finding_id,
+    }[group_by]
+
+
+def _from_tickets(statement, group_by: str | None, region_of: int | None):
+    statement = (statement.select_from(Ticket)
+                 .join(Finding, Finding.id == Ticket.finding_id)
+                 .join(Inspection, Inspection.id == Finding.inspection_id))
+    if group_by == "region":
+        # Each lead unit has exactly one ancestor among the region's children, or is the
+        # region unit itself (its own level): one closure row per ticket.
+        is_child = (_REGION_UNIT.parent_id.is_(None) if region_of is None
+                    else _REGION_UNIT.parent_id == region_of)
+        own_level = (literal(False) if region_of is None
+                     else and_(_REGION_CLOSURE.ancestor_id == region_of,
+                               _REGION_CLOSURE.depth == 0))
+        statement = (statement
+                     .join(_REGION_CLOSURE, _REGION_CLOSURE.descendant_id == Ticket.lead_unit_id)
+                     .join(_REGION_UNIT, _REGION_UNIT.id == _REGION_CLOSURE.ancestor_id)
+                     .where(or_(is_child, own_level)))
+    return statement
+
+
+def _ticket_rows(user, scope, group_by, region_of, today, days) -> dict:
+    key = _group_key(group_by)
+    columns = _ticket_columns(today, days)
+    statement = select(*([key.label("key")] if key is not None else []), *columns)
+    statement = _from_tickets(statement, group_by, region_of).where(
+        *_ticket_conditions(user, scope))
+    if key is not None:
+        statement = statement.group_by(key)
+    return {(row.key if key is not None else None): TicketCounts.from_row(row)
+            for row in db.session.execute(statement)}
+
+
+def _finding_rows(user, scope, group_by, region_of, today, days) -> dict:
+    """Per finding (and per unit or region for those groupings) first, then per group."""
+    by_ticket_key = group_by in ("unit", "region")
+    key = _group_key(group_by)
+    open_dated = and_(deadlines.is_open(), ~is_long_term())
+    per_finding = select(
+        Ticket.finding_id.label("finding_id"),
+        *([key.label("tkey")] if by_ticket_key else []),
+        func.count(Ticket.id).label("n"),
+        _n(Ticket.status == S.CANCELLED).label("n_cancelled"),
+        _n(Ticket.status == S.CLOSED).label("n_closed"),
+        _n(deadlines.is_open()).label("n_open"),
+        _n(deadlines.overdue(today)).label("n_overdue"),
+        _n(deadlines.near_due(today, days)).label("n_near"),
+        _n(deadlines.closed_late()).label("n_late"),
+        func.max(case((open_dated, planned_on()), else_=None)).label("plan"),
+    )
+    per_finding = _from_tickets(per_finding, group_by if by_ticket_key else None, region_of)
+    per_finding = per_finding.where(*_ticket_conditions(user, scope)).group_by(
+        Ticket.finding_id, *([key] if by_ticket_key else [])).subquery("per_finding")
+    pf = per_finding.c
+    rectified = and_(pf.n_closed > 0, pf.n_closed == pf.n - pf.n_cancelled)
+    in_progress = pf.n_open > 0
+    plan_bucket = case(
+        (pf.plan.is_(None), "long_term"),
+        (pf.plan <= date(today.year, 12, 31), "this_year"),
+        (pf.plan <= next_year_cut(today), "by_cut"),
+        else_="later",
+    )
+    columns = [
+        func.count(Finding.id).label("found"),
+        _n(rectified).label("rectified"),
+        _n(in_progress).label("in_progress"),
+        _n(and_(pf.n > 0, pf.n_cancelled == pf.n)).label("f_cancelled"),
+        _n(pf.n.is_(None)).label("unassigned"),
+        _n(pf.n_overdue > 0).label("f_overdue"),
+        _n(and_(pf.n_overdue == 0, pf.n_near > 0)).label("f_near_due"),
+        _n(and_(rectified, pf.n_late > 0)).label("f_closed_late"),
+    ] + [_n(and_(in_progress, plan_bucket == b)).label(f"fp_{b}") for b in BUCKETS]
+    outer_key = pf.tkey if by_ticket_key else {
+        "year": _FINDING_INSPECTION.year, "finding": Finding.id}.get(group_by, key)
+    statement = select(*([outer_key.label("key")] if outer_key is not None else []), *columns)
+    # Findings without any ticket in scope count as unassigned only when no ticket-side
+    # narrowing (a unit, a region) says which tickets matter.
+    narrowed = by_ticket_key or scope.unit_id is not None or scope.lead_unit_id is not None
+    # The inspection is aliased: the scoping clause's own EXISTS over inspections must not
+    # correlate with it.
+    statement = (statement.select_from(Finding)
+                 .join(_FINDING_INSPECTION, _FINDING_INSPECTION.id == Finding.inspection_id)
+                 .join(per_finding, pf.finding_id == Finding.id, isouter=not narrowed)
+                 .where(scoping.finding_clause(user),
+                        *_finding_conditions(scope, _FINDING_INSPECTION)))
+    if outer_key is not None:
+        statement = statement.group_by(outer_key)
+    return {(row.key if outer_key is not None else None): FindingCounts.from_row(row)
+            for row in db.session.execute(statement)}
+
+
+def _labels(group_by: str | None, keys: list) -> dict:
+    ids = [k for k in keys if k is not None]
+    if group_by in ("unit", "region"):
+        return dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+    if group_by == "category":
+        return dict(db.session.execute(
+            select(Category.id, Category.name).where(Category.id.in_(ids))).all())
+    if group_by == "inspection":
+        return dict(db.session.execute(
+            select(Inspection.id, Inspection.title).where(Inspection.id.in_(ids))).all())
+    if group_by == "finding":
+        return {row.id: f"{row.number}. {row.title}" for row in db.session.execute(
+            select(Finding.id, Finding.number, Finding.title).where(Finding.id.in_(ids)))}
+    if group_by == "severity":
+        return {k: severity_label(k) for k in ids}
+    return {k: str(k) for k in ids}
+
+
+def _order(group_by: str | None, keys: list) -> list:
+    if group_by in ("unit", "region"):
+        codes = dict(db.session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(
+            [k for k in keys if k is not None]))).all())
+        return sorted(keys, key=lambda k: codes.get(k, ""))
+    if group_by == "category":
+        orders = dict(db.session.execute(select(Category.id, Category.sort_order).where(
+            Category.id.in_([k for k in keys if k is not None]))).all())
+        return sorted(keys, key=lambda k: (k is None, orders.get(k, 0), k or 0))
+    if group_by == "severity":
+        rank = {s.value: i for i, s in enumerate(Severity)}
+        return sorted(keys, key=lambda k: rank.get(str(k), 99))
+    if group_by == "year":
+        return sorted(keys, reverse=True)
+    if group_by == "finding":
+        numbers = {row.id: (row.inspection_id, row.number) for row in db.session.execute(
+            select(Finding.id, Finding.inspection_id, Finding.number).where(Finding.id.in_(keys)))}
+        return sorted(keys, key=lambda k: numbers.get(k, (0, 0)))
+    return sorted(keys, key=lambda k: (k is None, k))
+
+
+def summarize(user: User, scope: Scope, today: date, *, group_by: str | None = None,
+              days: int | None = None) -> Summary:
+    """The counts of the user's scope narrowed by `scope`, with groups when asked.
+
+    Costs a fixed number of statements (two for the totals, two more and a label lookup
+    for the groups) whatever the number of tickets."""
+    if group_by not in (None, *GROUPINGS):
+        raise ValidationFailed(_("Please correct the fields listed."),
+                               {"group_by": [_("Not one of the allowed values.")]})
+    check_scope(user, scope)
+    days = near_days() if days is None else days
+    region_of = default_region(user, scope) if group_by == "region" else None
+    if region_of is not None:
+        # Regions partition the region unit's subtree: the totals are of that subtree, so
+        # that they equal the sum of the groups.
+        if scope.unit_id is not None and region_of != scope.unit_id and db.session.get(
+                UnitClosure, (scope.unit_id, region_of)) is None:
+            raise ValidationFailed(_("Please correct the fields listed."), {
+                "region": [_("Choose a unit inside the chosen unit's subtree.")]})
+        scope = replace(scope, unit_id=region_of, region_of=region_of)
+    tickets = _ticket_rows(user, scope, None, None, today, days).get(None, TicketCounts())
+    findings = _finding_rows(user, scope, None, None, today, days).get(None, FindingCounts())
+    groups: list[Group] = []
+    if group_by is not None:
+        by_ticket = _ticket_rows(user, scope, group_by, region_of, today, days)
+        by_finding = _finding_rows(user, scope, group_by, region_of, today, days)
+        keys = _order(group_by, list(set(by_ticket) | set(by_finding)))
+        labels = _labels(group_by, keys)
+        for key in keys:
+            label = labels.get(key) if key is not None else _("Uncategorised")
+            groups.append(Group(key=key, label=label or str(key),
+                                tickets=by_ticket.get(key, TicketCounts()),
+                                findings=by_finding.get(key, FindingCounts()),
+                                is_own_level=group_by == "region" and key == region_of))
+    return Summary(scope=scope, group_by=group_by, today=today, cut=next_year_cut(today),
+                   tickets=tickets, findings=findings, groups=groups, region_of=region_of)
+
+
+# --- drilling down to the ticket list ---------------------------------------------------
+
+def drill_params(scope: Scope, measure: str = "total", *, group_by: str | None = None,
+                 key=None, region_of: int | None = None) -> dict[str, object]:
+    """Query parameters of the ticket list (/tickets) that select exactly the tickets
+    behind one count: the scope, the group and the measure."""
+    if measure not in TICKET_MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    params: dict[str, object] = {}
+    if scope.unit_id is not None:
+        params["unit"] = scope.unit_id
+    if scope.lead_unit_id is not None:
+        params["lead_unit"] = scope.lead_unit_id
+    if scope.inspection_id is not None:
+        params["inspection"] = scope.inspection_id
+    if scope.year is not None:
+        params["year"] = scope.year
+    if scope.category_id is not None:
+        params["category"] = scope.category_id
+    if scope.severity is not None:
+        params["severity"] = Severity(scope.severity).value
+    if group_by == "unit":
+        params["lead_unit"] = key
+    elif group_by == "region":
+        if key == region_of:
+            params["lead_unit"] = key
+        else:
+            params["unit"] = key
+    elif group_by == "category":
+        if key is None:
+            params["category"] = "none"
+        else:
+            params["category"] = key
+    elif group_by in ("inspection", "year", "finding"):
+        params[group_by] = key
+    elif group_by == "severity":
+        params["severity"] = key
+    if measure == "open":
+        params["status"] = [s.value for s in TicketStatus if s in OPEN_STATUSES]
+    elif measure == "waiting":
+        params["status"] = [s.value for s in deadlines.WAITING_STATES]
+    elif measure.startswith("status:"):
+        params["status"] = measure.split(":", 1)[1]
+    elif measure.startswith("planned:"):
+        params["planned"] = measure.split(":", 1)[1]
+    elif measure in ("overdue", "near_due", "closed_late"):
+        params[measure] = 1
+    return params
+
+
+# --- snapshots --------------------------------------------------------------------------
+
+def snapshot_units() -> list[int]:
+    """The units whose subtree is someone's scope: offices', supervisors', and the roots."""
+    scoped = select(User.scope_unit_id).where(
+        User.role.in_((Role.OFFICE, Role.SUPERVISOR)), User.is_active_user.is_(True),
+        User.scope_unit_id.is_not(None))
+    roots = select(Unit.id).where(Unit.parent_id.is_(None))
+    return sorted(set(db.session.scalars(scoped)) | set(db.session.scalars(roots)))
+
+
+def take_snapshot(today: date) -> int:
+    """Record today's counts for every scope unit (safe to repeat: today's rows are
+    replaced). One grouped statement for all units. Returns the number of rows written.
+    The caller commits."""
+    unit_ids = snapshot_units()
+    db.session.execute(delete(RollupSnapshot).where(RollupSnapshot.taken_on == today))
+    if not unit_ids:
+        return 0
+    days = near_days()
+    scope_closure = aliased(UnitClosure, name="scope_closure")
+    statement = (
+        select(scope_closure.ancestor_id.label("unit_id"), *_ticket_columns(today, days))
+        .select_from(Ticket)
+        .join(scope_closure, scope_closure.descendant_id == Ticket.lead_unit_id)
+        .where(scope_closure.ancestor_id.in_(unit_ids))
+        .group_by(scope_closure.ancestor_id)
+    )
+    counted = {row.unit_id: TicketCounts.from_row(row) for row in db.session.execute(statement)}
+    rows = []
+    for unit_id in unit_ids:
+        counts = counted.get(unit_id, TicketCounts())
+        rows.append({
+            "taken_on": today, "unit_id": unit_id, "total": counts.total,
+            "open": counts.open, "closed": counts.closed, "cancelled": counts.cancelled,
+            "overdue": counts.overdue, "near_due": counts.near_due,
+            "closed_late": counts.closed_late, "waiting": (
+                counts.by_status[S.SUBMITTED.value] + counts.by_status[S.VERIFIED.value]),
+            "long_term": counts.by_status[S.LONG_TERM.value],
+        })
+    db.session.execute(insert(RollupSnapshot), rows)
+    return len(rows)
+
+
+def trend(unit_id: int, since: date) -> list[RollupSnapshot]:
+    return list(db.session.scalars(
+        select(RollupSnapshot).where(RollupSnapshot.unit_id == unit_id,
+                                     RollupSnapshot.taken_on >= since)
+        .order_by(RollupSnapshot.taken_on)))
+
+
+# --- labels -----------------------------------------------------------------------------
+
+def severity_label(value) -> str:
+    return {
+        Severity.GENERAL.value: _("General"),
+        Severity.SERIOUS.value: _("Serious"),
+        Severity.CRITICAL.value: _("Critical"),
+    }.get(str(value), str(value))
+
+
+def cut_phrase(cut: date) -> str:
+    """How the second cut reads in a sentence: "6月底" for a month's last day."""
+    if (cut + timedelta(days=1)).day == 1:
+        return _("the end of month %(month)s", month=cut.month)
+    return _("%(month)s/%(day)s", month=cut.month, day=cut.day)
+
+
+def findings_sentence(findings: FindingCounts, cut: date) -> str:
+    """The seeds' sentence: 反馈问题N个，已整改完成X个，计划年底前完成Y个，计划明年…完成Z个;
+    long-term and later items, when there are any, in a second clause."""
+    text = _("%(found)s problems were fed back: %(rectified)s rectified, %(this_year)s "
+             "planned to be completed by the end of this year, %(by_cut)s planned to be "
+             "completed by %(cut)s next year",
+             found=findings.found, rectified=findings.rectified,
+             this_year=findings.planned["this_year"], by_cut=findings.planned["by_cut"],
+             cut=cut_phrase(cut))
+    extra = []
+    if findings.planned["later"]:
+        extra.append(_("%(n)s planned later", n=findings.planned["later"]))
+    if findings.planned["long_term"]:
+        extra.append(_("%(n)s to be upheld long-term", n=findings.planned["long_term"]))
+    if findings.unassigned:
+        extra.append(_("%(n)s not yet assigned", n=findings.unassigned))
+    if findings.cancelled:
+        extra.append(_("%(n)s cancelled", n=findings.cancelled))
+    if not extra:
+        return _("%(main)s.", main=text)
+    separator = "、" if str(get_locale() or "zh").startswith("zh") else ", "
+    return _("%(main)s; besides, %(extra)s.", main=text, extra=separator.join(extra))
+
+
+def bucket_label(bucket: str, cut: date) -> str:
+    return {
+        "this_year": _("by 31 December"),
+        "by_cut": _("by %(month)s/%(day)s next year", month=cut.month, day=cut.day),
+        "later": _("later"),
+        "long_term": _("Long-term"),
+    }[bucket]
+
+
+def with_scope(summary_scope: Scope, **changes) -> Scope:
+    return replace(summary_scope, **changes)

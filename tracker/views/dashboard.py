@@ -1,0 +1,190 @@
+"""The dashboard (督导看板): the roll-up of the viewer's scope as headline figures, tables,
+charts, a ranking of units and a trend; for a unit user, its own figures and what falls
+due next. Every number links to the ticket list filtered to exactly the tickets behind it
+(`rollup.drill_params`). Charts are drawn by static/js/dashboard.js from `data.json`."""
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, flash, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.forms.dashboard import DashboardFilterForm
+from tracker.models import Category, Inspection, Role, TicketStatus, Unit
+from tracker.services import clock, deadlines, rollup, scoping, ticket_queries
+from tracker.services.workflow import status_label
+from tracker.views.ui import has_endpoint
+
+bp = Blueprint("dashboard", __name__)
+
+#: The groupings the office dashboard shows, in order.
+TABLES = ("region", "unit", "category", "inspection")
+TREND_DAYS = 90
+
+
+def near_days() -> int:
+    return current_app.config["NEAR_DUE_DAYS"]
+
+
+def ticket_list_url(params: dict) -> str:
+    """The ticket list filtered by `params` (lists become repeated arguments)."""
+    if has_endpoint("tickets.index"):
+        return url_for("tickets.index", **params)
+    pairs = []
+    for key, value in params.items():
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((key, item))
+    return "/tickets?" + urlencode(pairs)
+
+
+class Drill:
+    """`drill(measure, group)` in templates: the link behind one count of a summary."""
+
+    def __init__(self, summary: rollup.Summary):
+        self.summary = summary
+
+    def __call__(self, measure: str = "total", group: rollup.Group | None = None) -> str:
+        s = self.summary
+        if group is None:
+            params = rollup.drill_params(s.scope, measure)
+        else:
+            params = rollup.drill_params(s.scope, measure, group_by=s.group_by, key=group.key,
+                                         region_of=s.region_of)
+        return ticket_list_url(params)
+
+
+def light_label(light: str) -> str:
+    return {"red": _("Overdue"), "yellow": _("Near due"), "green": _("On track")}[light]
+
+
+def filter_form() -> DashboardFilterForm:
+    form = DashboardFilterForm(request.args)
+    units = db.session.scalars(scoping.units(current_user).where(Unit.is_active.is_(True))
+                               .order_by(Unit.code)).all()
+    inspections = db.session.scalars(scoping.inspections(current_user).order_by(
+        Inspection.year.desc(), Inspection.id.desc())).all()
+    categories = db.session.scalars(select(Category).order_by(
+        Category.sort_order, Category.name)).all()
+    form.set_choices(units, inspections, categories)
+    if not form.validate():
+        flash(_("Some filters could not be understood and were left out; see the marked "
+                "fields."), "warning")
+    return form
+
+
+def scope_unit_id(scope: rollup.Scope) -> int | None:
+    """Whose snapshots the trend shows: the narrowed unit, else the viewer's scope."""
+    if scope.unit_id is not None:
+        return scope.unit_id
+    if current_user.role in (Role.OFFICE, Role.SUPERVISOR):
+        return current_user.scope_unit_id
+    return db.session.scalar(select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id))
+
+
+def ranking(summary: rollup.Summary) -> list[rollup.Group]:
+    """Units with tickets, most overdue first, then the lowest completion rate."""
+    groups = [g for g in summary.groups if g.tickets.total]
+    return sorted(groups, key=lambda g: (-g.tickets.overdue,
+                                         g.tickets.completion_rate if g.tickets.completion_rate
+                                         is not None else 101.0, g.label))
+
+
+def office_context(scope: rollup.Scope, today: date) -> dict:
+    summaries = {name: rollup.summarize(current_user, scope, today, group_by=name,
+                                        days=near_days()) for name in TABLES}
+    overall = summaries["unit"]
+    return {
+        "overall": overall, "drill": Drill(overall),
+        "tables": {name: (s, Drill(s)) for name, s in summaries.items()},
+        "ranking": ranking(summaries["unit"]),
+        "sentence": rollup.findings_sentence(overall.findings, overall.cut),
+        "buckets": [(b, rollup.bucket_label(b, overall.cut)) for b in rollup.BUCKETS],
+        "statuses": [(s.value, status_label(s)) for s in TicketStatus],
+    }
+
+
+def due_next(today: date, limit: int = 10):
+    """The viewer's open tickets that the unit owes work on, earliest due first."""
+    flt = ticket_queries.TicketFilter(statuses=deadlines.DEADLINE_STATES + (
+        TicketStatus.LONG_TERM,), sort="deadline")
+    return ticket_queries.page(current_user, flt, today, near_days(), per_page=limit,
+                               with_total=False).rows
+
+
+@bp.get("/dashboard")
+@login_required
+def index():
+    today = clock.today()
+    if current_user.role == Role.UNIT_USER:
+        summary = rollup.summarize(current_user, rollup.Scope(), today, days=near_days())
+        return render_template("dashboard/unit.html", summary=summary, drill=Drill(summary),
+                               due=due_next(today), today=today, light_label=light_label,
+                               buckets=[(b, rollup.bucket_label(b, summary.cut))
+                                        for b in rollup.BUCKETS])
+    form = filter_form()
+    scope = form.to_scope()
+    context = office_context(scope, today)
+    data_url = url_for("dashboard.data", **request.args.to_dict(flat=False))
+    return render_template("dashboard/index.html", form=form, today=today,
+                           data_url=data_url, light_label=light_label,
+                           print_url=url_for("dashboard.printable",
+                                             **request.args.to_dict(flat=False)),
+                           **context)
+
+
+@bp.get("/dashboard/print")
+@login_required
+def printable():
+    today = clock.today()
+    if current_user.role == Role.UNIT_USER:
+        scope = rollup.Scope()
+        form = None
+    else:
+        form = filter_form()
+        scope = form.to_scope()
+    context = office_context(scope, today)
+    return render_template("dashboard/print.html", today=today, form=form,
+                           light_label=light_label, **context)
+
+
+def _series(summary: rollup.Summary) -> list[dict]:
+    drill = Drill(summary)
+    rows = []
+    for g in summary.groups:
+        t = g.tickets
+        rows.append({
+            "label": g.label, "total": t.total, "closed": t.closed, "overdue": t.overdue,
+            "open": t.open - t.overdue, "rate": t.completion_rate, "light": g.light,
+            "urls": {"closed": drill("status:closed", g), "overdue": drill("overdue", g),
+                     "open": drill("open", g), "total": drill("total", g)},
+        })
+    return rows
+
+
+@bp.get("/dashboard/data.json")
+@login_required
+def data():
+    """The charts' data: groups by region and category, tickets by status, and the trend."""
+    today = clock.today()
+    scope = rollup.Scope() if current_user.role == Role.UNIT_USER else filter_form().to_scope()
+    regions = rollup.summarize(current_user, scope, today, group_by="region", days=near_days())
+    categories = rollup.summarize(current_user, scope, today, group_by="category",
+                                  days=near_days())
+    drill = Drill(regions)
+    status = [{"name": status_label(s), "value": regions.tickets.by_status[s.value],
+               "url": drill(f"status:{s.value}")} for s in TicketStatus]
+    unit_id = scope_unit_id(scope)
+    trend = rollup.trend(unit_id, today - timedelta(days=TREND_DAYS)) if unit_id else []
+    return jsonify({
+        "labels": {"closed": _("Closed"), "open": _("Open, on time"),
+                   "overdue": _("Overdue"), "open_total": _("Open"),
+                   "by_region": _("Tickets by region"), "by_category": _("Tickets by category"),
+                   "by_status": _("Tickets by status"), "trend": _("Trend"),
+                   "no_trend": _("No daily snapshots yet.")},
+        "regions": _series(regions), "categories": _series(categories), "status": status,
+        "trend": {"dates": [row.taken_on.isoformat() for row in trend],
+                  "open": [row.open for row in trend], "closed": [row.closed for row in trend],
+                  "overdue": [row.overdue for row in trend]},
+    })
