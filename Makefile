@@ -19,7 +19,7 @@ $(VENV)/.installed: $(BIN)/python setup.cfg constraints.txt
 install: $(VENV)/.installed translations
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d tracker/translations
+	$(BIN)/pybabel -q compile -d tracker/translations
 
 # Extract message ids and merge them into both catalogs (then translate the new zh_CN ones).
 messages: $(VENV)/.installed

@@ -2,7 +2,7 @@
 
 Run as `make messages`: extracts every msgid, merges it into zh_CN and en, and fills each
 English msgstr with its msgid (message ids are English). Chinese translations are edited
-by hand in tracker/translations/zh_CN/LC_MESSAGES/messages.po; the test suite fails while
+by hand in tracker/translations/zh/LC_MESSAGES/messages.po; the test suite fails while
 any of them is empty.
 """
 import subprocess
@@ -23,7 +23,7 @@ def run(*args: str) -> None:
 def main() -> None:
     run("-q", "extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
         "-o", str(POT), "tracker", "templates")
-    for locale in ("zh_CN", "en"):
+    for locale in ("zh", "en"):
         po = CATALOGS / locale / "LC_MESSAGES" / "messages.po"
         if po.exists():
             run("-q", "update", "--no-fuzzy-matching", "-i", str(POT), "-d", str(CATALOGS),
@@ -34,8 +34,12 @@ def main() -> None:
     with english.open("rb") as fh:
         catalog = read_po(fh, locale="en")
     for message in catalog:
-        if message.id and not message.string:
-            message.string = message.id
+        if not message.id:
+            continue
+        if isinstance(message.id, str):
+            message.string = message.string or message.id
+        elif not all(message.string):
+            message.string = tuple(message.id)
     with english.open("wb") as fh:
         write_po(fh, catalog, omit_header=False, width=0)
 

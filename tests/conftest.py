@@ -42,16 +42,13 @@ def _clean_db(app):
 def empty_tables():
     dialect = db.engine.dialect.name
     tables = db.metadata.sorted_tables
-    if dialect == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        if dialect == "mysql":
-            db.session.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
-        for table in reversed(tables):
-            db.session.execute(delete(table))
-        if dialect == "mysql":
-            db.session.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+    # DELETE, not TRUNCATE: on tables this small it is many times faster on PostgreSQL.
+    if dialect == "mysql":
+        db.session.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+    for table in reversed(tables):
+        db.session.execute(delete(table))
+    if dialect == "mysql":
+        db.session.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
     db.session.commit()
 
 

@@ -208,8 +208,9 @@ def test_demo_accounts_are_not_listed_on_the_login_page_of_a_non_demo_database(r
 # --- init-db and help ------------------------------------------------------------------
 
 def test_init_db_builds_the_schema_from_the_migrations(tmp_path):
-    class Config(TestConfig):
+    class Config(TestConfig):  # its own SQLite file, whatever database the suite runs on
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
     fresh = create_app(Config)
     with fresh.app_context():

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from tracker import auth, cli, i18n, scheduler, security
+from tracker import auth, cli, compression, i18n, scheduler, security
 from tracker.api import api_bp
 from tracker.config import Config
 from tracker.extensions import babel, csrf, db, login_manager, migrate
@@ -36,8 +36,9 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale,
                    timezone_selector=lambda: app.config["TIMEZONE"])
     login_manager.init_app(app)
+    i18n.init_app(app)  # first: every later hook may translate
     auth.init_app(app)
-    i18n.init_app(app)
+    compression.init_app(app)  # gzip for pages, CSS, JS and JSON
 
 
 def register_blueprints(app: Flask) -> None:

@@ -52,8 +52,8 @@ def init_db_command():
 @click.option("--if-empty", is_flag=True,
               help="Do nothing (and succeed) when the database already holds data.")
 def load_demo_command(if_empty):
-    """Load the demo world (three inspections drawn from real self-evaluation reports,
-    their findings and tickets in every state) with dates relative to today.
+    """Load the demo world: units, accounts, inspections drawn from real self-evaluation
+    reports, their findings and tickets in every state, with dates relative to today.
 
     Only an empty database is filled: one that holds any unit or user is refused, so real
     data is never mixed with demo data. Never loaded when TRACKER_ENV=production. Every

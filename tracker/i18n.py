@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, refresh
 from flask_login import current_user
 
 
@@ -43,5 +43,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def remember_language():
+        # The locale is cached per application context; a request must never inherit
+        # the one of an earlier request (tests run several requests in one context).
+        refresh()
         if request.args.get("lang") in ("zh_CN", "en"):
             session["lang"] = request.args["lang"]

@@ -36,6 +36,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.serving import is_running_from_reloader
@@ -301,15 +302,17 @@ def init_app(app: Flask) -> None:
 # --- commands -------------------------------------------------------------------------
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler_command():
     """Run the reminder scheduler in the foreground (the production way: one service).
 
     Several may run (on several machines): one holds the lease and works, the others
     stand by and take over when it stops."""
-    if not logging.getLogger().handlers:
+    if not logging.getLogger().handlers and not logging.getLogger("tracker").handlers:
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("tracker").setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not every heartbeat
     runner = ReminderScheduler(current_app._get_current_object(), blocking=True)
 
     def stop(signum, frame):  # noqa: ARG001
@@ -342,6 +345,7 @@ def parse_now(value: str | None) -> datetime | None:
               help="Run as if it were this moment (office time zone), e.g. 2026-11-21T08:00.")
 @click.option("--deliver/--no-deliver", default=True, show_default=True,
               help="Also deliver the outbox (e-mail, webhooks) after the pass.")
+@with_appcontext
 def run_reminders_command(now_text, deliver):
     """Run one reminder pass now and print what it sent (for cron and for checking)."""
     now = parse_now(now_text)

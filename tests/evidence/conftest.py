@@ -1,6 +1,5 @@
 """Fixtures for the evidence tests: a fresh storage folder per test, upload helpers."""
 import io
-import time
 from pathlib import Path
 
 import pytest
@@ -42,15 +41,20 @@ def api(client):
 
 
 @pytest.fixture
-def login(client):
-    """A logged-in page session for the user, without the password hash (see `api`)."""
+def login(app, client):
+    """A logged-in page session for the user, made by the application's own
+    `start_session`, without the deliberately slow password hash (see `api`)."""
+    from flask import session as flask_session
+
+    from tracker.auth import start_session
+
     def do(username):
-        user = _user(username)
+        with app.test_request_context():
+            start_session(_user(username))
+            data = dict(flask_session)
         with client.session_transaction() as session:
             session.clear()
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-            session["login_at"] = time.time()
+            session.update(data)
         return client
     return do
 

@@ -58,7 +58,8 @@ def zip_of(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes
     return out.getvalue()
 
 
-CONTENT_TYPES_XML = b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+CONTENT_TYPES_XML = (b'<?xml version="1.0"?><Types '
+                     b'xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
 
 
 def pptx() -> bytes:
@@ -93,7 +94,8 @@ def docx_bomb(expanded_mb: int = 300) -> bytes:
 
 
 def exe() -> bytes:
-    return b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 200
+    return (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48
+            + b"PE\x00\x00" + b"\x00" * 200)
 
 
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"

@@ -14,6 +14,10 @@ from tracker.models import AuditEvent, Evidence
 from tracker.services import evidence, workflow
 
 
+def first_id(response) -> int:
+    return response.get_json()["evidence"][0]["id"]
+
+
 def page_upload(client, ticket_id, files, xhr=False, **fields):
     headers = {"Accept": "application/json"} if xhr else {}
     return client.post(f"/tickets/{ticket_id}/evidence", headers=headers,
@@ -90,7 +94,7 @@ def test_page_upload_needs_the_csrf_token(world, store, login, app, monkeypatch)
 
 def test_withdraw_through_the_page(world, store, login):
     client = login("unit_k1")
-    evidence_id = page_upload(client, world.t1.id, [(samples.pdf(), "一.pdf")], xhr=True).get_json()["evidence"][0]["id"]
+    evidence_id = first_id(page_upload(client, world.t1.id, [(samples.pdf(), "一.pdf")], xhr=True))
     response = client.post(f"/evidence/{evidence_id}/withdraw", data={"reason": "错传"})
     assert response.status_code == 302
     assert db.session.get(Evidence, evidence_id).status.value == "withdrawn"
@@ -98,7 +102,7 @@ def test_withdraw_through_the_page(world, store, login):
 
 def test_supersede_through_the_page(world, store, login):
     client = login("unit_k1")
-    old_id = page_upload(client, world.t1.id, [(samples.pdf(), "一.pdf")], xhr=True).get_json()["evidence"][0]["id"]
+    old_id = first_id(page_upload(client, world.t1.id, [(samples.pdf(), "一.pdf")], xhr=True))
     response = client.post(f"/evidence/{old_id}/supersede", **multipart({"file": (samples.png(), "新.png")}))
     assert response.status_code == 302
     db.session.expire_all()
@@ -253,3 +257,30 @@ def test_zip_is_streamed_with_flat_memory(world, store):
     tracemalloc.stop()
     assert total > 40 * 1024 * 1024
     assert peak < 4 * 1024 * 1024, peak
+
+
+def test_page_upload_limit_follows_the_evidence_setting_even_with_csrf(world, store, login, app,
+                                                                       monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    monkeypatch.setitem(app.config, "EVIDENCE_MAX_FILE_MB", 2)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    client = login("unit_k1")
+    html = client.get(f"/tickets/{world.t1.id}/evidence/panel").get_data(as_text=True)
+    token = html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    response = page_upload(client, world.t1.id, [(b"a" * 1_500_000, "大表.txt")], xhr=True,
+                           csrf_token=token)
+    assert response.status_code == 201, response.get_json()
+
+
+def test_ticket_page_shows_evidence_and_its_history_after_every_kind_of_change(world, store, login):
+    client = login("unit_k1")
+    first = first_id(page_upload(client, world.t1.id, [(samples.pdf(), "方案.pdf")], xhr=True))
+    second = first_id(page_upload(client, world.t1.id, [(samples.png(), "照片.png")], xhr=True))
+    client.post(f"/evidence/{first}/withdraw", data={"reason": "错传"})
+    client.post(f"/evidence/{second}/supersede", **multipart({"file": (samples.jpeg(), "照片2.jpg")}))
+    login("office").get(f"/evidence/{second}/download")
+    for user in ("unit_k1", "office"):
+        response = login(user).get(f"/tickets/{world.t1.id}")
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert "方案.pdf" in html and "照片2.jpg" in html

@@ -175,3 +175,18 @@ def test_decline_is_delivered_by_mail_to_the_office(world, outbox_dir):
     db.session.commit()
     [outcome] = scheduler.deliver_outbox()
     assert outcome.is_sent and outcome.target == "c1@example.cn"
+
+
+def test_dingtalk_signing_secret_becomes_timestamp_and_signature():
+    url = delivery.signed_url(
+        "https://oapi.dingtalk.com/robot/send?access_token=abc#SECsecret", now_ms=1700000000000)
+    assert url.startswith("https://oapi.dingtalk.com/robot/send?access_token=abc&timestamp="
+                          "1700000000000&sign=")
+    assert "#" not in url and "SECsecret" not in url
+    # The signature DingTalk documents: base64(HMAC-SHA256(secret, "timestamp\nsecret")).
+    assert url.endswith("sign=0QWYb8Ux63Sm4BhHaJNL3lv5mqW1sLFoks7vu%2BHFFi4%3D")
+
+
+def test_wecom_address_loses_only_its_fragment():
+    assert delivery.signed_url("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k#x") == \
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"

@@ -74,7 +74,7 @@ def test_report_numbers_match_the_summary_api_for_the_same_scope(world, login, a
                 planned=dict(body["findings"]["planned"]))
             expected = rollup.findings_sentence(counts, date.fromisoformat(body["next_year_cut"]))
         texts = [p.text for p in document.paragraphs]
-        assert expected in texts, (query, expected, texts[:5])
+        assert any(t.endswith(expected) for t in texts), (query, expected, texts[:5])
 
 
 def test_report_has_one_numbered_paragraph_per_finding_and_the_ledger_table(world, login, app):

@@ -18,7 +18,7 @@ from tracker.models import (
     Ticket,
     TicketStatus,
 )
-from tracker.services import decisions, scoping, workflow
+from tracker.services import decisions, scoping, ticket_queries, workflow
 from tracker.views.ui import has_endpoint
 
 
@@ -333,6 +333,27 @@ def test_list_searches_text(world, login):
     db.session.commit()
     html = login("office").get("/tickets?q=校园安全").get_data(as_text=True)
     assert ticket_links(html) == {hit.id}
+
+
+@pytest.mark.parametrize("params", [
+    {"lead_unit": "k1"}, {"unit": "c1"}, {"year": 2026}, {"severity": "general"},
+    {"category": "none"}, {"closed_late": 1}, {"planned": "this_year"}, {"declined": 1},
+    {"status": ["assigned", "in_progress"], "overdue": 0}, {"near_due": 1},
+])
+def test_list_honours_every_dashboard_drill_down_parameter(world, login, params):
+    """The dashboard links each figure to /tickets with rollup.drill_params; the list must
+    show exactly the tickets the shared filter counts."""
+    uncategorised = factories.finding(world.inspection, number=2, title="校园安全存在隐患")
+    factories.ticket(world.office, uncategorised, world.d1, deadline=TODAY + timedelta(days=3))
+    workflow.decline(world.unit_k2, world.t2.id, world.t2.version, "不属于本单位")
+    db.session.commit()
+    params = {k: getattr(world, v).id if k in ("lead_unit", "unit") else v
+              for k, v in params.items()}
+    expected = ticket_queries.count(world.office, ticket_queries.filter_from_args(params),
+                                    TODAY, 7)
+    response = login("office").get("/tickets", query_string={**params, "per_page": 200})
+    assert response.status_code == 200
+    assert len(ticket_links(response.get_data(as_text=True))) == expected
 
 
 @pytest.mark.parametrize("url, username", [("/tickets?per_page=50", "office"),

@@ -72,8 +72,8 @@ def to_out(e: Evidence) -> EvidenceOut:
 
 
 def _incoming() -> evidence.Upload:
-    """The one file of a multipart request, and its fields; anything else is refused."""
-    request.max_content_length = evidence.max_file_bytes() + evidence.FORM_OVERHEAD
+    """The one file of a multipart request, and its fields; anything else is refused.
+    (The request's size limit is set before any hook reads it: tracker/views/evidence.py.)"""
     unknown = (set(request.form) | set(request.files)) - set(MULTIPART)
     errors = {name: [_("Unknown field.")] for name in sorted(unknown)}
     files = request.files.getlist("file")

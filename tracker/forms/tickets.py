@@ -21,13 +21,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from tracker.models import TicketStatus
-from tracker.services import ticket_queries, workflow
+from tracker.models import Severity, TicketStatus
+from tracker.services import clock, rollup, ticket_queries, workflow
 
 MAX_TEXT = workflow.MAX_TEXT
 MAX_REASON = workflow.MAX_REASON
 #: Page numbers beyond this are nonsense, and would make the database skip that many rows.
 MAX_PAGE = 100_000
+#: The category filter's value for findings without a category (the roll-up links to it).
+NO_CATEGORY = "none"
 
 
 def _strip(value):
@@ -55,6 +57,20 @@ def optional_flag(value) -> bool | None:
     raise ValueError(value)
 
 
+def optional_str(value) -> str | None:
+    """Select coercion of a text value where "" (and absence) means "any"."""
+    return None if value in (None, "") else str(value)
+
+
+def category_value(value) -> int | str | None:
+    """A category id, "none" (findings without a category), or "" for any."""
+    if value in (None, ""):
+        return None
+    if value == NO_CATEGORY:
+        return NO_CATEGORY
+    return int(value)
+
+
 def _choice(value, label) -> SelectChoice:
     return SelectChoice(value=value, label=label)
 
@@ -66,6 +82,12 @@ SORT_LABELS = {
     "-deadline": _l("Deadline, latest first"),
     "-updated": _l("Recently changed first"),
     "updated": _l("Least recently changed first"),
+}
+
+SEVERITY_LABELS = {
+    Severity.GENERAL: _l("General"),
+    Severity.SERIOUS: _l("Serious"),
+    Severity.CRITICAL: _l("Critical"),
 }
 
 
@@ -89,7 +111,7 @@ class TicketListForm(FlaskForm):
     inspection = SelectField(_l("Inspection"), coerce=optional_int)
     finding = IntegerField(_l("Finding no. (internal id)"),
                            validators=[Optional(), NumberRange(min=1)])
-    category = SelectField(_l("Category"), coerce=optional_int)
+    category = SelectField(_l("Category"), coerce=category_value)
     deadline_from = DateField(_l("Deadline from"), validators=[Optional()])
     deadline_to = DateField(_l("Deadline until"), validators=[Optional()])
     q = StringField(_l("Search"), filters=[_strip], validators=[Optional(), Length(max=100)])
@@ -98,20 +120,41 @@ class TicketListForm(FlaskForm):
     page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
     per_page = IntegerField(_l("Rows per page"), validators=[
         Optional(), NumberRange(min=1, max=ticket_queries.MAX_PER_PAGE)])
+    # Further filters, mostly reached from the dashboard's figures (rollup.drill_params).
+    lead_unit = SelectField(_l("Lead unit (exactly, without units below)"),
+                            coerce=optional_int)
+    year = IntegerField(_l("Inspection year"),
+                        validators=[Optional(), NumberRange(min=1990, max=2100)])
+    severity = SelectField(_l("Severity"), coerce=optional_str, choices=[_choice("", _l("Any"))] + [
+        _choice(s.value, label) for s, label in SEVERITY_LABELS.items()])
+    planned = SelectField(_l("Planned completion"), coerce=optional_str)
+    closed_late = SelectField(_l("Late sign-off"), coerce=optional_flag,
+                              choices=_flag_choices(_l("Signed off late only"),
+                                                    _l("Not signed off late")))
+    declined = SelectField(_l("Declined by the unit"), coerce=optional_flag,
+                           choices=_flag_choices(_l("Declined only"), _l("Not declined")))
+
+    #: The fields of the "more filters" section, opened when one of them is set.
+    MORE = ("lead_unit", "year", "severity", "planned", "closed_late", "declined")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.status.choices = [_choice(s.value, workflow.status_label(s)) for s in TicketStatus]
+        cut = rollup.next_year_cut(clock.today())
+        self.planned.choices = [_choice("", _l("Any"))] + [
+            _choice(b, rollup.bucket_label(b, cut)) for b in rollup.BUCKETS]
 
     def set_choices(self, units, inspections, categories) -> None:
         """Only what the user may see is offered; anything else in the URL is refused."""
         top = min((u.depth for u in units), default=0)
-        self.unit.choices = [_choice("", _l("All units in my scope"))] + [
-            _choice(str(u.id), "\u3000" * (u.depth - top) + u.name) for u in units]
+        tree = [_choice(str(u.id), "\u3000" * (u.depth - top) + u.name) for u in units]
+        self.unit.choices = [_choice("", _l("All units in my scope"))] + tree
+        self.lead_unit.choices = [_choice("", _l("Any"))] + tree
         self.inspection.choices = [_choice("", _l("All inspections"))] + [
             _choice(str(i.id), f"{i.year} {i.title}") for i in inspections]
         self.category.choices = [_choice("", _l("All categories"))] + [
-            _choice(str(c.id), c.name) for c in categories]
+            _choice(str(c.id), c.name) for c in categories] + [
+            _choice(NO_CATEGORY, _l("Without a category"))]
 
     def validate_deadline_to(self, field):
         if field.data and self.deadline_from.data and field.data < self.deadline_from.data:
@@ -122,8 +165,13 @@ class TicketListForm(FlaskForm):
         field = self[name]
         return None if field.errors else field.data
 
+    def has_more(self) -> bool:
+        return any(self[name].data not in (None, "") or self[name].errors
+                   for name in self.MORE)
+
     def to_filter(self) -> ticket_queries.TicketFilter:
         statuses = self.value("status") or []
+        category = self.value("category")
         return ticket_queries.TicketFilter(
             statuses=tuple(TicketStatus(s) for s in dict.fromkeys(statuses)),
             overdue=self.value("overdue"),
@@ -131,7 +179,14 @@ class TicketListForm(FlaskForm):
             unit_id=self.value("unit"),
             inspection_id=self.value("inspection"),
             finding_id=self.value("finding"),
-            category_id=self.value("category"),
+            category_id=None if category == NO_CATEGORY else category,
+            no_category=category == NO_CATEGORY,
+            lead_unit_id=self.value("lead_unit"),
+            year=self.value("year"),
+            severity=self.value("severity") or None,
+            planned=self.value("planned") or None,
+            closed_late=self.value("closed_late"),
+            declined=self.value("declined"),
             deadline_from=None if self.deadline_to.errors else self.value("deadline_from"),
             deadline_to=self.value("deadline_to"),
             q=self.value("q") or None,

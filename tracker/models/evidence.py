@@ -47,7 +47,7 @@ class Evidence(Base):
     #: Code of an evidence type (config EVIDENCE_TYPES): notice, photo, ledger, …
     evidence_type: Mapped[str] = mapped_column(String(40))
     #: The finding's required evidence item this file covers (a line of required_evidence).
-    item: Mapped[str | None] = mapped_column(String(200))
+    item: Mapped[str | None] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[EvidenceStatus] = mapped_column(
         enum_column(EvidenceStatus, "evidence_status"), default=EvidenceStatus.ACTIVE)

@@ -1,27 +1,46 @@
 """Accounts: authentication with throttling, passwords, users and API tokens."""
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.extensions import db
 from tracker.models import ApiToken, LoginAttempt, Role, Unit, User
+from tracker.security import security_event
 from tracker.services import audit, clock
 from tracker.services.errors import DomainError, Forbidden, NotFound, ValidationFailed
 
 #: Failed attempts allowed per account, and per address, within the window.
 MAX_FAILURES = 10
 WINDOW = timedelta(minutes=15)
+#: No composition rules; long passphrases welcome; never truncated (scrypt hashes it all).
 MIN_PASSWORD = 8
 MAX_PASSWORD = 128
-COMMON_PASSWORDS = frozenset(
-    (Path(__file__).resolve().parent / "common_passwords.txt").read_text().split()
-)
+
+
+def _load_common_passwords() -> frozenset[str]:
+    """The ~10,000 most common passwords (see the file's header for its sources)."""
+    text = (Path(__file__).resolve().parent / "common_passwords.txt").read_text("utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+COMMON_PASSWORDS = _load_common_passwords()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Checked when the user name is unknown, so that the answer takes as long as for a
+    known user (no user-name discovery by timing)."""
+    return generate_password_hash(secrets.token_hex(16), method="scrypt")
 
 
 class Throttled(DomainError):
@@ -41,33 +60,46 @@ def _failures_since(since: datetime, *conditions) -> int:
 
 def authenticate(username: str, password: str, remote_addr: str) -> User:
     """The user, if the password is right and neither the account nor the address is throttled.
-    Every attempt is recorded, so the limit holds across workers."""
+
+    Every attempt is recorded in the database, so the limit holds across workers: after
+    MAX_FAILURES failures for one user name, or from one address, within WINDOW, attempts
+    are refused (without checking the password, and without being counted) until the
+    oldest failure leaves the window. An attacker can slow a user down, never lock them out."""
     username = (username or "").strip()[:80]
+    remote_addr = (remote_addr or "")[:64]
     now = clock.now_utc()
     since = now - WINDOW
     if (_failures_since(since, LoginAttempt.username == username) >= MAX_FAILURES
             or _failures_since(since, LoginAttempt.remote_addr == remote_addr) >= MAX_FAILURES):
-        current_app.logger.warning("login throttled user=%r addr=%s", username, remote_addr)
+        security_event("login.throttled", logging.WARNING, username=username, addr=remote_addr)
         raise Throttled(_("Too many failed attempts. Please try again in 15 minutes."))
     user = db.session.scalar(select(User).where(User.username == username))
-    ok = bool(user and user.is_active and user.check_password(password or ""))
+    if user is None:
+        check_password_hash(_dummy_hash(), password or "")
+        ok = False
+    else:
+        ok = user.check_password(password or "") and user.is_active
     db.session.add(LoginAttempt(username=username, remote_addr=remote_addr, is_success=ok,
                                 created_at=now))
-    current_app.logger.info("login %s user=%r addr=%s", "ok" if ok else "failed", username,
-                            remote_addr)
+    security_event("login.success" if ok else "login.failure",
+                   logging.INFO if ok else logging.WARNING, username=username,
+                   addr=remote_addr, known_user=user is not None,
+                   active=bool(user and user.is_active))
     if not ok:
         raise BadCredentials(_("Wrong user name or password."))
     return user
 
 
-def check_password_rules(password: str, field: str = "password") -> None:
+def check_password_rules(password: str, field: str = "password", username: str = "") -> None:
     problems = []
     if len(password) < MIN_PASSWORD:
         problems.append(_("At least %(n)s characters.", n=MIN_PASSWORD))
     if len(password) > MAX_PASSWORD:
         problems.append(_("At most %(n)s characters.", n=MAX_PASSWORD))
-    if password.lower() in COMMON_PASSWORDS:
+    if password.strip().lower() in COMMON_PASSWORDS:
         problems.append(_("This password is too common; choose another."))
+    elif username and password.strip().lower() == username.strip().lower():
+        problems.append(_("The password must not be the user name."))
     if problems:
         raise ValidationFailed(_("Please choose a different password."), {field: problems})
 
@@ -76,11 +108,25 @@ def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current or ""):
         raise ValidationFailed(_("Please correct the highlighted fields."),
                                {"current_password": [_("The current password is wrong.")]})
-    check_password_rules(new, "new_password")
+    check_password_rules(new or "", "new_password", user.username)
+    if user.check_password(new):
+        raise ValidationFailed(_("Please correct the highlighted fields."),
+                               {"new_password": [_("Choose a password different from the "
+                                                   "current one.")]})
     user.set_password(new)
     user.must_change_password = False
-    user.end_all_sessions()
+    end_every_session(user)
     audit.record(user, "user.change_password", "user", user.id)
+    security_event("password.change", username=user.username)
+
+
+def end_every_session(user: User) -> None:
+    """Log the user out everywhere: every browser session (the cookie's token no longer
+    matches) and every API token."""
+    user.end_all_sessions()
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
+                                              ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=clock.now_utc()))
 
 
 @dataclass(frozen=True)
@@ -139,8 +185,10 @@ def reset_password(actor: User | None, user_id: int) -> str:
     one_time = secrets.token_urlsafe(12)
     user.set_password(one_time)
     user.must_change_password = True
-    user.end_all_sessions()
+    end_every_session(user)
     audit.record(actor, "user.reset_password", "user", user.id)
+    security_event("password.reset", username=user.username,
+                   by=actor.username if actor else "command line")
     return one_time
 
 
@@ -156,7 +204,9 @@ def set_active(actor: User | None, user_id: int, active: bool) -> User:
     before = user.is_active_user
     user.is_active_user = active
     if not active:
-        user.end_all_sessions()
+        end_every_session(user)
+    security_event("user.activate" if active else "user.deactivate", username=user.username,
+                   by=actor.username if actor else "command line")
     audit.record(actor, "user.activate" if active else "user.deactivate", "user", user.id,
                  before={"is_active": before}, after={"is_active": active})
     return user
@@ -167,6 +217,9 @@ def _token_hash(token: str) -> str:
 
 
 def issue_token(user: User) -> tuple[str, ApiToken]:
+    if user.must_change_password:
+        raise Forbidden(_("Change your one-time password on the account page before "
+                          "using the API."))
     token = secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, token_hash=_token_hash(token),
                    expires_at=clock.now_utc() + timedelta(
@@ -178,7 +231,7 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
 def user_for_token(token: str) -> tuple[User, ApiToken] | None:
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
     if (row is None or row.revoked_at is not None or row.expires_at <= clock.now_utc()
-            or not row.user.is_active):
+            or not row.user.is_active or row.user.must_change_password):
         return None
     return row.user, row
 
@@ -243,7 +296,7 @@ def update_user(actor: User, user_id: int, changes: UserChanges) -> User:
     after = {name: getattr(user, name) for name in fields}
     if after != before:
         if any(before[k] != after[k] for k in ("role", "unit_id", "scope_unit_id")):
-            user.end_all_sessions()
+            end_every_session(user)
         db.session.flush()
         audit.record(actor, "user.update", "user", user.id, before=before, after=after)
     return user

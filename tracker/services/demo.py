@@ -7,8 +7,9 @@ reached by calling the services (units, accounts, inspections, workflow) as the 
 would act, so each ticket has a real audit trail, notifications fire as they would, and
 the rules are the product's own. After each step the timestamps the step wrote as "now"
 are moved to the moment the step happened: no clock is faked, the services run as in
-production, and the history reads as a year of work that ends today. A roll-up snapshot
-is taken at the end of every past day, so trend charts have a history too.
+production, and the history reads as a year of work that ends today. Roll-up snapshots
+are taken at the end of past days (weekly, daily for the last two weeks), so trend charts
+have a history too.
 
 Everything happens in the caller's one transaction: the command commits once, or nothing.
 """
@@ -149,7 +150,8 @@ class Story:
 
     @property
     def mid_next_year(self) -> date:
-        return date(self.today.year + 1, 6, 30)
+        """The roll-up's second planned-completion cut (30 June next year by default)."""
+        return rollup.next_year_cut(self.today)
 
     def moment(self, day: date, at: str) -> datetime:
         hours, minutes = (int(part) for part in at.split(":"))
@@ -159,7 +161,7 @@ class Story:
     # declaring -----------------------------------------------------------------------
 
     def at(self, offset: int, at: str, run: Callable[[], object], *, ticket: str | None = None,
-           tables: tuple[str, ...] | None = None, workday: bool = True) -> None:
+           tables: tuple[str, ...] | None = None) -> None:
         """Schedule `run` on day `offset` at office time `at`. Steps of one ticket must be
         declared in the order they happen."""
         if offset >= 0:
@@ -171,8 +173,7 @@ class Story:
                                  f"the step before it ({last[0]} {last[1]})")
             self._last_step[ticket] = (offset, at)
         self._seq += 1
-        day = self.workday(offset) if workday else self.date(offset)
-        self._events.append(_Event(day, offset, at, self._seq, run, tables))
+        self._events.append(_Event(self.workday(offset), offset, at, self._seq, run, tables))
 
     def snapshots(self, first_offset: int, daily_from: int = -14) -> None:
         """Roll-up snapshots at the end of past days, from `first_offset` to yesterday:

@@ -18,6 +18,7 @@ Nothing here commits; the request or command that called it commits once.
 """
 import csv
 import io
+import logging
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,6 +64,7 @@ from tracker.services.evidence_files import (
     receive,
 )
 
+log = logging.getLogger(__name__)
 S = TicketStatus
 #: States in which a ticket takes new evidence (the same as progress updates).
 UPLOAD_STATES = (S.ASSIGNED, S.IN_PROGRESS, S.RETURNED, S.LONG_TERM)
@@ -185,9 +187,9 @@ def _files_abandoned(session: Session, transaction) -> None:
     for backend, key in session.info.pop(_PENDING, []):
         try:
             backend.delete(key)
-        except storage.StorageError:
-            # check-evidence reports it as an orphan; the transaction itself is already over.
-            pass
+        except storage.StorageError as error:
+            # check-evidence will report it as an orphan; the transaction is already over.
+            log.error("evidence: could not remove uncommitted file %s: %s", key, error)
 
 
 # --- queries ----------------------------------------------------------------------------
@@ -378,7 +380,7 @@ def _check_ticket_total(ticket: Ticket, received: Received) -> None:
 def _check_duplicate(ticket: Ticket, received: Received) -> None:
     existing = db.session.scalars(select(Evidence).where(
         Evidence.ticket_id == ticket.id, Evidence.live_sha256 == received.sha256)
-        .with_for_update()).first()
+        .with_for_update(of=Evidence)).first()
     if existing is not None:
         raise DuplicateEvidence(
             _("This file is already attached to the ticket as “%(name)s” (uploaded %(when)s).",
@@ -387,9 +389,11 @@ def _check_duplicate(ticket: Ticket, received: Received) -> None:
 
 
 def _audit_view(evidence: Evidence) -> dict:
+    # Keys differ from the ticket's own fields ("status" …): the ticket history shows
+    # ticket fields by name, and these are the file's.
     return {"filename": evidence.original_name, "size": evidence.size,
             "sha256": evidence.sha256, "type": evidence.evidence_type, "item": evidence.item,
-            "status": EvidenceStatus.ACTIVE.value, "version_no": evidence.version_no,
+            "evidence_status": EvidenceStatus.ACTIVE.value, "version_no": evidence.version_no,
             "progress_update_id": evidence.progress_update_id}
 
 
@@ -429,8 +433,8 @@ def withdraw(actor: User, evidence_id: int, reason: str | None = None) -> Eviden
     evidence.withdrawn_by_id = actor.id
     evidence.withdraw_reason = reason or None
     audit.record(actor, "evidence.withdraw", "evidence", evidence.id, ticket_id=ticket.id,
-                 before={"status": EvidenceStatus.ACTIVE.value},
-                 after={"status": EvidenceStatus.WITHDRAWN.value},
+                 before={"evidence_status": EvidenceStatus.ACTIVE.value},
+                 after={"evidence_status": EvidenceStatus.WITHDRAWN.value},
                  note=f"{evidence.original_name}{': ' + reason if reason else ''}")
     db.session.flush()
     return evidence
@@ -603,7 +607,7 @@ def manifest(rows: list[list]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("File in archive"), _("Finding"), _("Lead unit"), _("File name"),
-                     _("Type"), _("Evidence item"), _("Description"), _("Uploading unit"),
+                     _("Evidence type"), _("Evidence item"), _("File description"), _("Uploading unit"),
                      _("Uploaded by"), _("Uploaded at"), _("Size (bytes)"), "SHA-256"])
     for row in rows:
         writer.writerow([_neutral(v) for v in row])

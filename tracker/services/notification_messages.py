@@ -31,6 +31,11 @@ class TicketFacts:
     document_number: str
     is_long_term: bool
 
+    @property
+    def names(self) -> dict[str, str]:
+        """What every subject names: "【…】{unit}：{title}"."""
+        return {"unit": self.unit, "title": self.title}
+
     @classmethod
     def of(cls, ticket: Ticket) -> "TicketFacts":
         finding = ticket.finding
@@ -62,8 +67,8 @@ def centre_url() -> str | None:
     return base + current_app.url_map.bind("localhost").build("notifications.index", {})
 
 
-def _subject(prefix: str, facts: TicketFacts) -> str:
-    return (prefix + _("%(unit)s: %(title)s", unit=facts.unit, title=facts.title))[:SUBJECT_MAX]
+def _subject(text: str) -> str:
+    return str(text)[:SUBJECT_MAX]
 
 
 def _footer(facts: TicketFacts) -> list[str]:
@@ -107,7 +112,7 @@ def due_soon(facts: TicketFacts, days_left: int) -> tuple[str, str]:
         first = _("The rectification task “%(title)s” led by %(unit)s is due on %(deadline)s "
                   "(%(days)s days left).", title=facts.title, unit=facts.unit,
                   deadline=fmt_date(facts.deadline), days=days_left)
-    return (_subject(_("[Due soon] "), facts),
+    return (_subject(_("[Due soon] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please push the rectification forward and apply for sign-off "
                            "in time."), facts=facts))
 
@@ -116,7 +121,7 @@ def review_due(facts: TicketFacts, days_left: int) -> tuple[str, str]:
     first = _("The long-term task “%(title)s” led by %(unit)s has its next review on "
               "%(date)s (%(days)s days left).", title=facts.title, unit=facts.unit,
               date=fmt_date(facts.next_review_on), days=days_left)
-    return (_subject(_("[Review due] "), facts),
+    return (_subject(_("[Review due] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please report the results of this stage before the review."),
                   facts=facts))
 
@@ -130,7 +135,7 @@ def overdue(facts: TicketFacts, due: date, days: int) -> tuple[str, str]:
         first = _("The rectification task “%(title)s” led by %(unit)s was due on %(deadline)s "
                   "and is %(days)s days overdue.", title=facts.title, unit=facts.unit,
                   deadline=fmt_date(due), days=days)
-    return (_subject(_("[Overdue] "), facts),
+    return (_subject(_("[Overdue] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please complete the rectification at once, or apply for an "
                            "extension with reasons."), facts=facts))
 
@@ -139,7 +144,7 @@ def escalation_supervisor(facts: TicketFacts, due: date, days: int) -> tuple[str
     first = _("The rectification task “%(title)s” led by %(unit)s, in your scope, was due on "
               "%(deadline)s and is %(days)s days overdue.", title=facts.title,
               unit=facts.unit, deadline=fmt_date(due), days=days)
-    return (_subject(_("[Overdue: please urge] "), facts),
+    return (_subject(_("[Overdue: please urge] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please urge the unit to rectify."), facts=facts))
 
 
@@ -147,7 +152,7 @@ def escalation_office(facts: TicketFacts, due: date, days: int) -> tuple[str, st
     first = _("The rectification task “%(title)s” led by %(unit)s, in your scope, was due on "
               "%(deadline)s and is %(days)s days overdue.", title=facts.title,
               unit=facts.unit, deadline=fmt_date(due), days=days)
-    return (_subject(_("[Overdue: escalated] "), facts),
+    return (_subject(_("[Overdue: escalated] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Consider issuing an urging notice or listing the task for "
                            "supervision."), facts=facts))
 
@@ -156,7 +161,7 @@ def unacknowledged(facts: TicketFacts, assigned_on: date) -> tuple[str, str]:
     first = _("The rectification task “%(title)s” was assigned to %(unit)s on %(date)s and "
               "has not been signed for yet.", title=facts.title, unit=facts.unit,
               date=fmt_date(assigned_on))
-    return (_subject(_("[Not signed for] "), facts),
+    return (_subject(_("[Not signed for] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please sign for it, or decline it with reasons if it is not your "
                            "unit's."), facts=facts))
 
@@ -165,7 +170,7 @@ def report_owed(facts: TicketFacts, since: date, due: date) -> tuple[str, str]:
     first = _("No progress has been reported on “%(title)s” led by %(unit)s since %(since)s; "
               "this month's progress report was due on %(date)s.", title=facts.title,
               unit=facts.unit, since=fmt_date(since), date=fmt_date(due))
-    return (_subject(_("[Progress report owed] "), facts),
+    return (_subject(_("[Progress report owed] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please report the progress."), facts=facts))
 
 
@@ -173,7 +178,7 @@ def decision_waiting(facts: TicketFacts, since: date, days: int) -> tuple[str, s
     first = _("%(unit)s applied on %(date)s for sign-off of “%(title)s”; it has waited "
               "%(days)s days for a decision.", unit=facts.unit, date=fmt_date(since),
               title=facts.title, days=days)
-    return (_subject(_("[Waiting for your decision] "), facts),
+    return (_subject(_("[Waiting for your decision] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please verify it."), facts=facts))
 
 
@@ -183,7 +188,7 @@ def extension_waiting(facts: TicketFacts, asked_on: date, requested: date,
               "has waited %(days)s days for a decision.", unit=facts.unit,
               date=fmt_date(asked_on), title=facts.title, requested=fmt_date(requested),
               days=days)
-    return (_subject(_("[Extension waiting] "), facts),
+    return (_subject(_("[Extension waiting] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please decide the request."), facts=facts))
 
 
@@ -191,7 +196,7 @@ def extension_waiting(facts: TicketFacts, asked_on: date, requested: date,
 
 def urging(facts: TicketFacts, issuer: str, level: UrgingLevel, text: str,
            respond_by: date | None) -> tuple[str, str]:
-    subject = _("[%(level)s] ", level=level_label(level))
+    subject = _("[%(level)s] %(unit)s: %(title)s", level=level_label(level), **facts.names)
     first = _("%(issuer)s issued a notice of %(level)s on “%(title)s” led by %(unit)s: "
               "%(text)s", issuer=issuer, level=level_label(level), title=facts.title,
               unit=facts.unit, text=text)
@@ -200,7 +205,7 @@ def urging(facts: TicketFacts, issuer: str, level: UrgingLevel, text: str,
                  date=fmt_date(respond_by))
     else:
         then = _("Please acknowledge it and report back.")
-    return _subject(subject, facts), _body(first, then, facts=facts)
+    return _subject(subject), _body(first, then, facts=facts)
 
 
 def urging_unacknowledged(facts: TicketFacts, level: UrgingLevel,
@@ -208,7 +213,7 @@ def urging_unacknowledged(facts: TicketFacts, level: UrgingLevel,
     first = _("The notice of %(level)s issued on %(date)s on “%(title)s” has not been "
               "acknowledged by %(unit)s.", level=level_label(level), date=fmt_date(issued_on),
               title=facts.title, unit=facts.unit)
-    return (_subject(_("[Urging not acknowledged] "), facts),
+    return (_subject(_("[Urging not acknowledged] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please acknowledge it and report back."), facts=facts))
 
 
@@ -216,7 +221,8 @@ def urging_acknowledged(facts: TicketFacts, response: str | None) -> tuple[str, 
     first = _("%(unit)s acknowledged the urging notice on “%(title)s”.", unit=facts.unit,
               title=facts.title)
     reply = _("Reply: %(text)s", text=response) if response else ""
-    return _subject(_("[Urging acknowledged] "), facts), _body(first, reply, facts=facts)
+    return (_subject(_("[Urging acknowledged] %(unit)s: %(title)s", **facts.names)),
+            _body(first, reply, facts=facts))
 
 
 # --- news of workflow events ----------------------------------------------------------
@@ -225,7 +231,7 @@ def assigned(facts: TicketFacts) -> tuple[str, str]:
     first = _("The rectification task “%(title)s” was assigned to %(unit)s as lead unit; the "
               "deadline is %(deadline)s.", title=facts.title, unit=facts.unit,
               deadline=fmt_date(facts.deadline))
-    return (_subject(_("[New task] "), facts),
+    return (_subject(_("[New task] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please sign for it in time."), facts=facts))
 
 
@@ -233,34 +239,34 @@ def cooperating(facts: TicketFacts, unit: str) -> tuple[str, str]:
     first = _("%(unit)s is a cooperating unit of the rectification task “%(title)s” led by "
               "%(lead)s; the deadline is %(deadline)s.", unit=unit, title=facts.title,
               lead=facts.unit, deadline=fmt_date(facts.deadline))
-    return _subject(_("[New task] "), facts), _body(first, facts=facts)
+    return _subject(_("[New task] %(unit)s: %(title)s", **facts.names)), _body(first, facts=facts)
 
 
 def declined(facts: TicketFacts, reason: str) -> tuple[str, str]:
     first = _("%(unit)s declined the rectification task “%(title)s”. Reason: %(reason)s",
               unit=facts.unit, title=facts.title, reason=reason)
-    return (_subject(_("[Declined] "), facts),
+    return (_subject(_("[Declined] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please assign it to the right unit."), facts=facts))
 
 
 def submitted(facts: TicketFacts) -> tuple[str, str]:
     first = _("%(unit)s applied for sign-off of the rectification task “%(title)s”.",
               unit=facts.unit, title=facts.title)
-    return (_subject(_("[To verify] "), facts),
+    return (_subject(_("[To verify] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please verify it."), facts=facts))
 
 
 def verified(facts: TicketFacts) -> tuple[str, str]:
     first = _("The rectification task “%(title)s” led by %(unit)s passed the first-level "
               "verification.", title=facts.title, unit=facts.unit)
-    return (_subject(_("[To sign off] "), facts),
+    return (_subject(_("[To sign off] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please sign it off."), facts=facts))
 
 
 def returned(facts: TicketFacts, reason: str) -> tuple[str, str]:
     first = _("The application for sign-off of “%(title)s” was returned. Reason: %(reason)s",
               title=facts.title, reason=reason)
-    return (_subject(_("[Returned] "), facts),
+    return (_subject(_("[Returned] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please continue the rectification and apply again."),
                   facts=facts))
 
@@ -268,14 +274,14 @@ def returned(facts: TicketFacts, reason: str) -> tuple[str, str]:
 def approved(facts: TicketFacts) -> tuple[str, str]:
     first = _("The rectification task “%(title)s” led by %(unit)s was signed off.",
               title=facts.title, unit=facts.unit)
-    return _subject(_("[Signed off] "), facts), _body(first, facts=facts)
+    return _subject(_("[Signed off] %(unit)s: %(title)s", **facts.names)), _body(first, facts=facts)
 
 
 def long_term(facts: TicketFacts, goal: str) -> tuple[str, str]:
     first = _("The rectification task “%(title)s” is now a long-term task. Stage goal: "
               "%(goal)s. Next review: %(date)s.", title=facts.title, goal=goal,
               date=fmt_date(facts.next_review_on))
-    return _subject(_("[Long-term] "), facts), _body(first, facts=facts)
+    return _subject(_("[Long-term] %(unit)s: %(title)s", **facts.names)), _body(first, facts=facts)
 
 
 def extension_requested(facts: TicketFacts, current: date, requested: date,
@@ -283,21 +289,21 @@ def extension_requested(facts: TicketFacts, current: date, requested: date,
     first = _("%(unit)s asks to extend “%(title)s” from %(current)s to %(requested)s. "
               "Reason: %(reason)s", unit=facts.unit, title=facts.title,
               current=fmt_date(current), requested=fmt_date(requested), reason=reason)
-    return (_subject(_("[Extension request] "), facts),
+    return (_subject(_("[Extension request] %(unit)s: %(title)s", **facts.names)),
             _body(first, _("Please decide the request."), facts=facts))
 
 
 def extension_decided(facts: TicketFacts, approved_: bool, note: str | None) -> tuple[str, str]:
     if approved_:
-        prefix = _("[Extension approved] ")
+        subject = _("[Extension approved] %(unit)s: %(title)s", **facts.names)
         first = _("The extension of “%(title)s” was approved; the deadline is now "
                   "%(deadline)s.", title=facts.title, deadline=fmt_date(facts.deadline))
     else:
-        prefix = _("[Extension refused] ")
+        subject = _("[Extension refused] %(unit)s: %(title)s", **facts.names)
         first = _("The extension of “%(title)s” was refused; the deadline stays %(deadline)s.",
                   title=facts.title, deadline=fmt_date(facts.deadline))
     note_line = _("Note: %(note)s", note=note) if note else ""
-    return _subject(prefix, facts), _body(first, note_line, facts=facts)
+    return _subject(subject), _body(first, note_line, facts=facts)
 
 
 def deadline_changed(facts: TicketFacts, old: date | None) -> tuple[str, str]:
@@ -307,20 +313,21 @@ def deadline_changed(facts: TicketFacts, old: date | None) -> tuple[str, str]:
     else:
         first = _("The deadline of “%(title)s” is now %(new)s.", title=facts.title,
                   new=fmt_date(facts.deadline))
-    return _subject(_("[Deadline changed] "), facts), _body(first, facts=facts)
+    return (_subject(_("[Deadline changed] %(unit)s: %(title)s", **facts.names)),
+            _body(first, facts=facts))
 
 
 def cancelled(facts: TicketFacts, reason: str) -> tuple[str, str]:
     first = _("The rectification task “%(title)s” was cancelled. Reason: %(reason)s",
               title=facts.title, reason=reason)
-    return _subject(_("[Cancelled] "), facts), _body(first, facts=facts)
+    return _subject(_("[Cancelled] %(unit)s: %(title)s", **facts.names)), _body(first, facts=facts)
 
 
 def reopened(facts: TicketFacts, reason: str) -> tuple[str, str]:
     first = _("The rectification task “%(title)s” was reopened on a follow-up check. Reason: "
               "%(reason)s. New deadline: %(deadline)s.", title=facts.title, reason=reason,
               deadline=fmt_date(facts.deadline))
-    return _subject(_("[Reopened] "), facts), _body(first, facts=facts)
+    return _subject(_("[Reopened] %(unit)s: %(title)s", **facts.names)), _body(first, facts=facts)
 
 
 # --- digests --------------------------------------------------------------------------

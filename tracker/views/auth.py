@@ -1,15 +1,15 @@
 """Login and logout."""
-import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-
+from tracker.auth import start_session
 from tracker.extensions import db
 from tracker.forms.auth import LoginForm
 from tracker.models import User
+from tracker.security import security_event
 from tracker.services import accounts
 from tracker.services.demo import demo_accounts_present
 
@@ -45,9 +45,7 @@ def login():
             form.password.errors.append(error.message)
         else:
             db.session.commit()
-            session.clear()  # a new session at login
-            login_user(user)
-            session["login_at"] = time.time()
+            start_session(user)  # a new session at login
             if user.must_change_password:
                 flash(_("Please choose a new password before you continue."), "warning")
                 return redirect(url_for("main.account"))
@@ -59,12 +57,10 @@ def login():
 @login_required
 def logout():
     user = db.session.get(User, current_user.id)
-    user.end_all_sessions()
+    user.end_all_sessions()  # every session of the user, on every device
     db.session.commit()
+    security_event("logout", username=user.username)
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
-
-
-

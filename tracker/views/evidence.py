@@ -42,6 +42,20 @@ MAX_FILES_PER_POST = 10
 @bp.record_once
 def _setup(state) -> None:
     storage.init_app(state.app)
+    # First of all request hooks: the CSRF check reads the form, so the size limit of an
+    # upload request must be set before it runs (MAX_CONTENT_LENGTH applies otherwise).
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _upload_request_limit)
+
+
+def _upload_request_limit() -> None:
+    one_file = evidence.max_file_bytes() + evidence.FORM_OVERHEAD
+    several = evidence.max_file_bytes() * MAX_FILES_PER_POST + evidence.FORM_OVERHEAD
+    endpoint, args = request.endpoint, request.view_args or {}
+    if endpoint == "evidence.upload" or (endpoint == "tickets.act"
+                                         and args.get("action") == "progress"):
+        request.max_content_length = max(several, current_app.config["MAX_CONTENT_LENGTH"] or 0)
+    elif endpoint in ("evidence.supersede", "api.upload_evidence", "api.supersede_evidence"):
+        request.max_content_length = one_file
 
 
 def _actor() -> User:
@@ -136,6 +150,18 @@ def panel(ticket_id: int):
     return render_template("evidence/_panel.html", ticket=ticket)
 
 
+def history_label(action: str) -> str | None:
+    """The evidence audit actions in the reader's language, for the ticket's history."""
+    return {
+        "evidence.upload": _("Evidence uploaded"),
+        "evidence.supersede": _("New version of evidence uploaded"),
+        "evidence.withdraw": _("Evidence withdrawn"),
+        "evidence.download": _("Evidence downloaded"),
+        "evidence.preview": _("Evidence viewed"),
+        "evidence.bulk_download": _("Evidence downloaded as ZIP"),
+    }.get(action)
+
+
 # --- uploads ----------------------------------------------------------------------------
 
 def _back(ticket_id: int) -> str:
@@ -174,7 +200,6 @@ def _form_upload(stream, filename) -> evidence.Upload:
 @bp.post("/tickets/<int:ticket_id>/evidence")
 @login_required
 def upload(ticket_id: int):
-    request.max_content_length = evidence.max_file_bytes() * MAX_FILES_PER_POST + evidence.FORM_OVERHEAD
     files = [f for f in request.files.getlist("file") if f.filename]
     if not files:
         return _refused(ValidationFailed(_("Choose a file to upload."),
@@ -203,7 +228,6 @@ def upload(ticket_id: int):
 @bp.post("/evidence/<int:evidence_id>/supersede")
 @login_required
 def supersede(evidence_id: int):
-    request.max_content_length = evidence.max_file_bytes() + evidence.FORM_OVERHEAD
     old = evidence.get(_actor(), evidence_id)
     ticket_id = old.ticket_id
     file = request.files.get("file")

@@ -1,0 +1,186 @@
+"""No N+1, enforced: every list, ticket, dashboard and export route, page and API, costs
+the same number of SQL statements with a handful of rows as with many, at 10 rows a page
+as at 200, and never more than `MAX_STATEMENTS`.
+
+Statements are counted with SQLAlchemy's `before_cursor_execute` event, so whatever the
+request sends to the database counts: the user's session, the scope, the rows, the labels.
+The "many" world adds tickets with cooperating units, progress updates, evidence, history,
+extension requests, urging notices and notifications, so a relationship loaded per row
+shows up as a difference.
+"""
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from tracker.extensions import db
+from tracker.models import (
+    Evidence,
+    ExtensionRequest,
+    Notification,
+    NotificationKind,
+    ProgressUpdate,
+    Ticket,
+    TicketStatus,
+    TicketUnit,
+    UrgingLevel,
+    UrgingNotice,
+)
+from tracker.models.evidence import EvidenceStatus
+from tracker.services import audit
+from tests.factories import TODAY
+from tests.rollup.builders import Spec, make_findings, spread
+
+#: The issue's bound on any page or API request.
+MAX_STATEMENTS = 8
+#: Tickets in the "many" world (more than the 10-row page, fewer than the 200-row one).
+MANY = 60
+
+
+@contextmanager
+def count_statements():
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def enrich(world, tickets: list[Ticket]) -> None:
+    """History, progress, evidence, extension requests, urgings and notifications on each
+    ticket: whatever a page could load row by row."""
+    now = world.t1.assigned_at
+    for n, ticket in enumerate(tickets):
+        author = world.unit_k1
+        for i in range(3):
+            update = ProgressUpdate(ticket_id=ticket.id, author_id=author.id,
+                                    unit_id=ticket.lead_unit_id, text=f"进展{i}", percent=10 * i,
+                                    created_at=now + timedelta(hours=i))
+            db.session.add(update)
+            db.session.flush()
+            db.session.add(Evidence(
+                ticket_id=ticket.id, progress_update_id=update.id, uploaded_by_id=author.id,
+                unit_id=ticket.lead_unit_id, original_name=f"佐证{n}-{i}.pdf", extension="pdf",
+                content_type="application/pdf", size=100, sha256=f"{n:032d}{i:032d}",
+                live_sha256=f"{n:032d}{i:032d}", storage_key=f"bench/{ticket.id}/{n}-{i}",
+                evidence_type="notice", status=EvidenceStatus.ACTIVE,
+                uploaded_at=now + timedelta(hours=i)))
+            audit.record(world.office, "ticket.progress", "ticket", ticket.id,
+                         ticket_id=ticket.id, before={"progress_percent": 0},
+                         after={"progress_percent": 10 * i}, note=f"进展{i}")
+        db.session.add(ExtensionRequest(ticket_id=ticket.id, requested_by_id=author.id,
+                                        current_deadline=ticket.deadline,
+                                        requested_deadline=ticket.deadline + timedelta(days=30),
+                                        reason="需要更多时间"))
+        db.session.add(UrgingNotice(ticket_id=ticket.id, issued_by_id=world.office.id,
+                                    level=UrgingLevel.GENERAL, text="请加快整改"))
+        for user in (world.office, world.supervisor, world.unit_k1):
+            db.session.add(Notification(
+                recipient_user_id=user.id, kind=NotificationKind.URGING, ticket_id=ticket.id,
+                subject=f"督办{n}", body="请加快整改", dedup_key=f"qc-{ticket.id}-{user.id}"))
+    db.session.flush()
+
+
+S = TicketStatus
+
+
+def grow(world, count: int) -> None:
+    """`count` more tickets over the world's units, in every state, each with its history."""
+    findings = make_findings(world, 12)
+    statuses = list(S)
+    specs = [Spec(n % 12, n // 12, statuses[n % len(statuses)], (n % 21) - 10, (n % 40) or None,
+                  coop=n + 1) for n in range(count)]
+    made = spread(world, findings, specs)
+    enrich(world, [world.t1, *made])
+    db.session.commit()
+
+
+#: (role's user name, URL): every list, ticket, dashboard and export route, page and API.
+#: "{ticket}", "{inspection}" and "{finding}" are the world's first ones; "{per_page}"
+#: is the page size measured.
+PAGES = [
+    "/tickets?per_page={per_page}",
+    "/tickets?per_page={per_page}&status=in_progress&status=returned&sort=-deadline",
+    "/tickets?per_page={per_page}&overdue=1",
+    "/tickets?per_page={per_page}&unit={k1}",
+    "/tickets?per_page={per_page}&page=2",
+    "/my",
+    "/queue",
+    "/queue?tab=extensions",
+    "/tickets/{ticket}",
+    "/tickets/{ticket}/evidence/panel",
+    "/dashboard",
+    "/dashboard/data.json",
+    "/dashboard/print",
+    "/inspections",
+    "/inspections/{inspection}",
+    "/findings/{finding}",
+    "/notifications",
+    "/exports/ledger.xlsx",
+    "/exports/report.docx",
+    "/exports/inspections/{inspection}/problem-list.xlsx",
+]
+API = [
+    "/api/v1/tickets?per_page={per_page}",
+    "/api/v1/tickets?per_page={per_page}&status=in_progress&sort=-deadline",
+    "/api/v1/tickets?per_page={per_page}&overdue=true",
+    "/api/v1/tickets?per_page={per_page}&unit={k1}",
+    "/api/v1/tickets?per_page={per_page}&page=2",
+    "/api/v1/tickets/{ticket}",
+    "/api/v1/tickets/{ticket}/evidence",
+    "/api/v1/tickets/{ticket}/urgings",
+    "/api/v1/summary",
+    "/api/v1/summary?group_by=unit",
+    "/api/v1/summary?group_by=region",
+    "/api/v1/extension-requests?per_page=100",
+    "/api/v1/inspections",
+    "/api/v1/inspections/{inspection}/findings",
+    "/api/v1/notifications",
+]
+ROLES = ["office", "supervisor", "unit_k1"]
+
+
+def _url(template: str, world, per_page: int) -> str:
+    return template.format(per_page=per_page, ticket=world.t1.id, k1=world.k1.id,
+                           inspection=world.inspection.id, finding=world.finding.id)
+
+
+def _measure(get, url: str) -> int:
+    db.session.expire_all()
+    with count_statements() as statements:
+        response = get(url)
+    assert response.status_code in (200, 302), (url, response.status_code)
+    return len(statements)
+
+
+def _check(world, get, template: str) -> None:
+    few = _measure(get, _url(template, world, 10))
+    grow(world, MANY)
+    assert db.session.scalar(select(func.count(Ticket.id))) > MANY
+    at_10 = _measure(get, _url(template, world, 10))
+    at_200 = _measure(get, _url(template, world, 200))
+    counts = {"few rows": few, "many rows, 10 a page": at_10, "many rows, 200 a page": at_200}
+    assert len(set(counts.values())) == 1, f"statements grow with rows: {counts}"
+    assert few <= MAX_STATEMENTS, f"{few} statements, more than {MAX_STATEMENTS}"
+
+
+@pytest.mark.parametrize("username", ROLES)
+@pytest.mark.parametrize("template", PAGES)
+def test_page_statements_do_not_grow_with_rows_and_stay_within_eight(
+        world, login, template, username):
+    client = login(username)
+    _check(world, client.get, template)
+
+
+@pytest.mark.parametrize("username", ROLES)
+@pytest.mark.parametrize("template", API)
+def test_api_statements_do_not_grow_with_rows_and_stay_within_eight(
+        world, api, template, username):
+    caller = api(username)
+    _check(world, caller.get, template)

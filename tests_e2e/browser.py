@@ -1,0 +1,166 @@
+"""A person at a browser: one context per person, with the variant's screen and language,
+watching the console and every request, and running the page checks on each page.
+
+Texts are looked up through the application's own compiled catalogs (`Session.t`), so a
+journey finds the same words the page shows, in either language.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from babel.support import NullTranslations, Translations
+
+from tests_e2e.checks import PageChecks
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+TIMEOUT_MS = 20_000
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    width: int
+    height: int
+    lang: str  # "zh_CN" or "en"
+
+    @property
+    def is_phone(self) -> bool:
+        return self.width < 600
+
+    @property
+    def html_lang(self) -> str:
+        return "zh-CN" if self.lang == "zh_CN" else "en"
+
+
+VARIANTS = [
+    Variant("desktop-zh", 1366, 768, "zh_CN"),
+    Variant("desktop-en", 1366, 768, "en"),
+    Variant("phone-zh", 390, 844, "zh_CN"),
+    Variant("phone-en", 390, 844, "en"),
+]
+
+
+@cache
+def catalog(lang: str):
+    if lang == "en":
+        return NullTranslations()
+    return Translations.load(str(ROOT / "tracker" / "translations"), [lang])
+
+
+def translate(lang: str, message: str, **values) -> str:
+    text = catalog(lang).gettext(message)
+    return text % values if values else text
+
+
+class Session:
+    """One person's browser context."""
+
+    def __init__(self, browser, base_url: str, variant: Variant, *, screenshots=None,
+                 javascript: bool = True, name: str = "") -> None:
+        self.base_url = base_url
+        self.variant = variant
+        self.screenshots = screenshots
+        self.name = name
+        self.console_errors: list[str] = []
+        self.external_requests: list[str] = []
+        self.allowed_console: list[re.Pattern] = []
+        options = dict(base_url=base_url, viewport={"width": variant.width,
+                                                    "height": variant.height},
+                       java_script_enabled=javascript, accept_downloads=True,
+                       locale="zh-CN" if variant.lang == "zh_CN" else "en-US",
+                       timezone_id="Asia/Shanghai")
+        if variant.is_phone:
+            options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
+        self.context = browser.new_context(**options)
+        self.context.set_default_timeout(TIMEOUT_MS)
+        host = urlsplit(base_url)
+        local = re.escape(f"{host.scheme}://{host.hostname}:{host.port}/")
+        # Only what does not go to the app reaches the handler: it is recorded and blocked.
+        self.context.route(re.compile(rf"^(?!{local})(?!data:)(?!blob:)"), self._block)
+        self.context.on("page", self._watch)
+        self.page = self.context.new_page()
+        self.checks = PageChecks(variant, base_url)
+
+    # watching -----------------------------------------------------------------------
+
+    def _block(self, route) -> None:
+        self.external_requests.append(route.request.url)
+        route.abort()
+
+    def _watch(self, page) -> None:
+        page.on("console", lambda message: self._console(page, message))
+        page.on("pageerror", lambda error: self.console_errors.append(
+            f"{page.url}: uncaught {error}"))
+
+    def _console(self, page, message) -> None:
+        if message.type != "error":
+            return
+        text = message.text
+        if any(p.search(text) for p in self.allowed_console):
+            return
+        self.console_errors.append(f"{page.url.removeprefix(self.base_url)}: {text}")
+
+    def allow_console(self, pattern: str) -> None:
+        """An error the journey provokes on purpose (e.g. the not-found page's 404)."""
+        self.allowed_console.append(re.compile(pattern))
+
+    # language -----------------------------------------------------------------------
+
+    def t(self, message: str, **values) -> str:
+        return translate(self.variant.lang, message, **values)
+
+    # pages --------------------------------------------------------------------------
+
+    def goto(self, path: str, *, check: bool = True):
+        response = self.page.goto(path)
+        if check:
+            self.check()
+        return response
+
+    def check(self, *, axe: bool = True) -> None:
+        self.checks.run(self.page, axe=axe)
+
+    def shot(self, name: str, *, full_page: bool = False) -> None:
+        if self.screenshots is not None:
+            self.screenshots.take(self.page, name, self.variant, full_page=full_page)
+
+    def login(self, username: str, password: str) -> None:
+        """Log in with the keyboard; an English reader first picks English in the menu."""
+        page = self.page
+        page.goto("/login")
+        if self.variant.lang == "en":
+            with page.expect_navigation():
+                page.locator(".lang-switch a[hreflang=en]").click()
+        self.check()
+        page.get_by_label(self.t("User name")).fill(username)
+        page.get_by_label(self.t("Password")).fill(password)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        if "/login" in page.url:
+            raise AssertionError(f"{username} could not log in: "
+                                 f"{page.locator('main').inner_text()[:300]}")
+
+    def logout(self) -> None:
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name=self.t("Log out")).click()
+
+    def flash(self) -> str:
+        return " ".join(self.page.locator("main .alert").all_inner_texts())
+
+    def close(self) -> list[str]:
+        """Close the context; returns everything found during the journey."""
+        found = list(self.checks.problems)
+        found += [f"[console] {e}" for e in self.console_errors]
+        found += [f"[external request] {u}" for u in self.external_requests]
+        self.context.close()
+        return found

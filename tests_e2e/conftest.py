@@ -1,0 +1,202 @@
+"""The end-to-end run: one fresh database and one gunicorn on loopback for the whole run,
+one headless Chromium (Debian's /usr/bin/chromium, never a downloaded browser), and each
+journey in four variants: desktop (1366×768) and phone (390×844), Chinese and English.
+
+Environment:
+  E2E_SCREENSHOTS   folder for the README screenshots (`make screenshots`); unset: none
+  E2E_WORKDIR       where the database, uploads and server log go (default: a temp dir)
+  E2E_CHROMIUM      the browser (default /usr/bin/chromium)
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests_e2e import seed as seeding
+from tests_e2e import server as serving
+from tests_e2e.browser import CHROMIUM, CHROMIUM_ARGS, VARIANTS, Session
+
+#: (page name, variant) pairs whose screenshots the README shows.
+README_SHOTS_VARIANTS = {"desktop-zh", "phone-zh", "desktop-en"}
+
+
+class Screenshots:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def take(self, page, name: str, variant, *, full_page: bool = False) -> None:
+        if variant.name not in README_SHOTS_VARIANTS:
+            return
+        page.screenshot(path=str(self.folder / f"{name}-{variant.name}.png"),
+                        full_page=full_page, animations="disabled")
+
+
+_report: dict = {"notes": [], "timings": {}}
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    chosen = os.environ.get("E2E_WORKDIR")
+    if chosen:
+        path = Path(chosen)
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        yield path
+    else:
+        path = Path(tempfile.mkdtemp(prefix="tracker-e2e-"))
+        yield path
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _template() -> Path | None:
+    """E2E_TEMPLATE (a developer's shortcut): a folder keeping the built and seeded
+    database of a first run, copied by later runs of the same day instead of rebuilding."""
+    folder = os.environ.get("E2E_TEMPLATE")
+    return Path(folder) if folder else None
+
+
+@pytest.fixture(scope="session")
+def prepared(workdir):
+    started = time.monotonic()
+    template = _template()
+    if template is not None and (template / "world.json").exists():
+        result = serving.Prepared(workdir=workdir, env=serving.app_env(workdir))
+        with sqlite3.connect(template / "e2e.sqlite3") as source, \
+                sqlite3.connect(workdir / "e2e.sqlite3") as target:
+            source.backup(target)
+        result.notes = json.loads((template / "notes.json").read_text()) + [
+            f"database copied from E2E_TEMPLATE={template}"]
+        result.demo_loaded = "demo data: loaded" in result.notes
+    else:
+        result = serving.build_database(workdir)
+    _report["notes"] += result.notes
+    _report["timings"]["database and demo"] = time.monotonic() - started
+    return result
+
+
+@pytest.fixture(scope="session")
+def services(prepared) -> seeding.Services:
+    return seeding.Services(prepared.env)
+
+
+@pytest.fixture(scope="session")
+def _server_and_world(prepared, services, workdir):
+    """gunicorn starts (imports take a while) while the journeys' data is written."""
+    started = time.monotonic()
+    server = serving.LiveServer(prepared.env, workdir / "server.log")
+    server.launch()
+    template = _template()
+    if template is not None and (template / "world.json").exists():
+        built = seeding.World.from_accounts(json.loads((template / "world.json").read_text()))
+    else:
+        built = seeding.seed_with(services)
+        if template is not None:
+            template.mkdir(parents=True, exist_ok=True)
+            with sqlite3.connect(prepared.workdir / "e2e.sqlite3") as source, \
+                    sqlite3.connect(template / "e2e.sqlite3") as target:
+                source.backup(target)
+            (template / "notes.json").write_text(json.dumps(prepared.notes))
+            (template / "world.json").write_text(json.dumps(built.accounts()))
+    _report["timings"]["journey data"] = time.monotonic() - started
+    server.wait_ready()
+    _report["timings"]["server ready"] = time.monotonic() - started
+    yield server, built
+    server.stop()
+    errors = [line for line in server.log().splitlines() if " ERROR " in line]
+    if errors:
+        _report["notes"].append(f"server logged {len(errors)} errors; first: {errors[0][:200]}")
+
+
+@pytest.fixture(scope="session")
+def world(_server_and_world) -> seeding.World:
+    return _server_and_world[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(_server_and_world) -> serving.LiveServer:
+    return _server_and_world[0]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots():
+    folder = os.environ.get("E2E_SCREENSHOTS")
+    return Screenshots(Path(folder)) if folder else None
+
+
+@pytest.fixture(params=VARIANTS, ids=[v.name for v in VARIANTS])
+def variant(request):
+    return request.param
+
+
+@pytest.fixture
+def mine(world, variant) -> seeding.VariantWorld:
+    """This variant's county, accounts and tickets."""
+    return world.variants[variant.name]
+
+
+@pytest.fixture
+def open_session(browser, live_server, variant, screenshots, request, workdir):
+    """open_session(name, javascript=True) → a Session; all are closed at the end and the
+    test fails if any page check, console error or outside request was found."""
+    sessions: list[Session] = []
+
+    def open_(name: str = "", *, javascript: bool = True) -> Session:
+        session = Session(browser, live_server.url, variant, screenshots=screenshots,
+                          javascript=javascript, name=name)
+        sessions.append(session)
+        return session
+
+    yield open_
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    problems = []
+    for session in sessions:
+        if failed:
+            folder = workdir / "failures"
+            folder.mkdir(exist_ok=True)
+            base = folder / f"{request.node.name}-{session.name or 'page'}"
+            try:
+                session.page.screenshot(path=f"{base}.png", full_page=True)
+                Path(f"{base}.html").write_text(session.page.content())
+            except Exception:  # noqa: BLE001 - the page may be gone; the failure is reported
+                pass
+        problems += [f"{session.name or 'page'} {p}" for p in session.close()]
+    if problems and not failed:
+        pytest.fail("problems found on the journey's pages:\n  " + "\n  ".join(
+            dict.fromkeys(problems)), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not (_report["notes"] or _report["timings"]):
+        return
+    terminalreporter.section("end-to-end setup")
+    for note in _report["notes"]:
+        terminalreporter.write_line(note)
+    for name, seconds in _report["timings"].items():
+        terminalreporter.write_line(f"{name}: {seconds:.1f}s")
