@@ -35,7 +35,10 @@ def start_session(user: User) -> None:
     before login survives (no fixation), and its clocks start now."""
     from flask_login import login_user
 
+    lang = session.get("lang")  # the language picked on the login page stays chosen
     session.clear()
+    if lang:
+        session["lang"] = lang
     login_user(user)
     now = time.time()
     session["login_at"] = now

@@ -178,7 +178,8 @@ def test_supervisor_issues_an_urging_notice_and_the_unit_acknowledges_it(world, 
     client = login("unit_k1")
     page = client.get(f"/tickets/{world.t1.id}").get_data(as_text=True)
     assert f"/urgings/{urging.id}/acknowledge" in page
-    response = client.post(f"/urgings/{urging.id}/acknowledge", data={"response": "已部署"})
+    response = client.post(f"/urgings/{urging.id}/acknowledge",
+                           data={f"urging{urging.id}-response": "已部署"})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(UrgingNotice, urging.id).acknowledged_at is not None

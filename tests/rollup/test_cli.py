@@ -1,5 +1,4 @@
 """The roll-up commands: import-findings with a progress bar, and the daily snapshot."""
-import io
 
 from openpyxl import Workbook
 from sqlalchemy import func, select

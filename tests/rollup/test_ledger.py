@@ -1,7 +1,6 @@
 """The ledger (整改台账) in Excel: one row per ticket of the filter, in the caller's scope,
 with real dates, neutralised formulas, frozen header, filters and a roll-up sheet."""
 import io
-from datetime import date
 
 from openpyxl import load_workbook
 
@@ -32,10 +31,10 @@ def test_office_ledger_has_one_row_per_ticket_with_id_and_version(world, login):
     assert ids_of(sheet) == sorted([world.t1.id, world.t2.id])
     header = [c.value for c in sheet[1]]
     assert len(header) == len(ledger.COLUMNS)
-    row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == world.t1.id)
-    assert row[1] == world.t1.version
-    assert isinstance(row[ledger.COLUMN_KEYS.index("deadline")], date.__mro__[0]) or \
-        hasattr(row[ledger.COLUMN_KEYS.index("deadline")], "year")
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == world.t1.id)
+    assert row[1].value == world.t1.version
+    deadline = row[ledger.COLUMN_KEYS.index("deadline")]
+    assert deadline.is_date and deadline.value.date() == world.t1.deadline
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref.startswith("A1:")
 
@@ -53,7 +52,7 @@ def test_ledger_follows_the_ticket_list_filter(world, login):
     sheet = workbook(login("office").get("/exports/ledger.xlsx?overdue=1")).worksheets[0]
     assert ids_of(sheet) == [made[0].id]
     sheet = workbook(login("office").get(
-        f"/exports/ledger.xlsx?status=closed&year=2025")).worksheets[0]
+        "/exports/ledger.xlsx?status=closed&year=2025")).worksheets[0]
     expected = tq.count(world.office, tq.TicketFilter(statuses=("closed",), year=2025), TODAY, 7)
     assert len(ids_of(sheet)) == expected
 

@@ -1,7 +1,5 @@
 """The roll-up service: a total equals the sum of its groups equals the length of the
 ticket list its link drills down to, for every grouping, measure and scope."""
-from datetime import timedelta
-
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 

@@ -1,4 +1,7 @@
 """Declarative base shared by every model: constraint names, aware UTC datetimes."""
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
@@ -33,8 +36,26 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
+#: Set while history is replayed (the demo loader): "now" is that moment instead.
+_replayed_now: ContextVar[datetime | None] = ContextVar("replayed_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return _replayed_now.get() or datetime.now(timezone.utc)
+
+
+@contextmanager
+def replaying_at(moment: datetime) -> Iterator[None]:
+    """Run a block as if it were `moment` (aware): every timestamp the services and the
+    column defaults write, and "today", follow it. Used to replay a believable history
+    through the real services instead of rewriting rows afterwards."""
+    if moment.tzinfo is None:
+        raise ValueError("replaying_at needs an aware datetime")
+    token = _replayed_now.set(moment.astimezone(timezone.utc))
+    try:
+        yield
+    finally:
+        _replayed_now.reset(token)
 
 
 class Base(DeclarativeBase):

@@ -1,8 +1,12 @@
 """The one place that knows what time it is. "Today" is a date in the office's zone."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+
+from tracker.models.base import replaying_at, utcnow
+
+__all__ = ["office_zone", "now_utc", "today", "local_date", "replaying_at"]
 
 
 def office_zone() -> ZoneInfo:
@@ -10,7 +14,7 @@ def office_zone() -> ZoneInfo:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return utcnow()
 
 
 def today() -> date:

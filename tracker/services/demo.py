@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable
 
 from flask import current_app
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import func, or_, select
 
 from tracker.extensions import db
 from tracker.models import (
@@ -37,7 +37,6 @@ from tracker.models import (
     Unit,
     User,
 )
-from tracker.models.base import UTCDateTime
 from tracker.services import (
     accounts,
     clock,
@@ -99,7 +98,6 @@ class _Event:
     at: str  # "HH:MM" office time
     seq: int
     run: Callable[[], object]
-    tables: tuple[str, ...] | None = None  # tables it writes, when known (faster backdating)
 
     @property
     def key(self):
@@ -112,10 +110,8 @@ class Story:
     Units, users, categories, inspections, findings and tickets are named by keys (a unit
     code, a user name, a key given at declaration); events find the rows when they run."""
 
-    def __init__(self, today: date, started: datetime) -> None:
+    def __init__(self, today: date) -> None:
         self.today = today
-        #: Rows written at or after this instant were written by the load, not backdated yet.
-        self.fresh_since = started.replace(microsecond=0) - timedelta(seconds=2)
         self._calendar = workdays.WorkCalendar()
         self._events: list[_Event] = []
         self._seq = 0
@@ -160,8 +156,7 @@ class Story:
 
     # declaring -----------------------------------------------------------------------
 
-    def at(self, offset: int, at: str, run: Callable[[], object], *, ticket: str | None = None,
-           tables: tuple[str, ...] | None = None) -> None:
+    def at(self, offset: int, at: str, run: Callable[[], object], *, ticket: str | None = None) -> None:
         """Schedule `run` on day `offset` at office time `at`. Steps of one ticket must be
         declared in the order they happen."""
         if offset >= 0:
@@ -173,7 +168,7 @@ class Story:
                                  f"the step before it ({last[0]} {last[1]})")
             self._last_step[ticket] = (offset, at)
         self._seq += 1
-        self._events.append(_Event(self.workday(offset), offset, at, self._seq, run, tables))
+        self._events.append(_Event(self.workday(offset), offset, at, self._seq, run))
 
     def snapshots(self, first_offset: int, daily_from: int = -14) -> None:
         """Roll-up snapshots at the end of past days, from `first_offset` to yesterday:
@@ -184,8 +179,7 @@ class Story:
             day = self.date(offset)
             self._seq += 1
             self._events.append(_Event(day, _END_OF_DAY, _SNAPSHOT_TIME, self._seq,
-                                       lambda d=day: rollup.take_snapshot(d),
-                                       ("rollup_snapshots",)))
+                                       lambda d=day: rollup.take_snapshot(d)))
 
     def reading(self, offsets: range) -> None:
         """Everyone reads their notifications on these days (early, before work), so
@@ -194,52 +188,21 @@ class Story:
             for user_id in self.user_ids.values():
                 notifications.mark_all_read(db.session.get(User, user_id))
         for offset in offsets:
-            self.at(offset, "08:50", read_all, tables=("notifications",))
+            self.at(offset, "08:50", read_all)
 
     # playing -------------------------------------------------------------------------
 
     def play(self) -> None:
-        statements = self._backdating_statements()
+        """Run every event at its moment: the services stamp what they write with it."""
         for event in sorted(self._events, key=lambda e: e.key):
             moment = self.moment(event.day, event.at)
             if self._last_moment is not None and moment <= self._last_moment:
                 # Events moved onto the same working day keep their order in time too.
                 moment = self._last_moment + timedelta(minutes=3)
             self._last_moment = moment
-            event.run()
-            db.session.flush()
-            self._backdate(moment, [statement for table, statement in statements
-                                    if event.tables is None or table in event.tables])
-
-    @staticmethod
-    def _backdating_statements() -> list[tuple[str, object]]:
-        """For every table with aware timestamps, (name, UPDATE) setting each timestamp
-        written in [low, high] to `stamp`. Core statements: they change no ticket version
-        and fire no ORM events. The tickets table first sets the submission date from the
-        submission's moment (late sign-off compares it with the deadline then in force)."""
-        low, high = bindparam("low"), bindparam("high")
-        stamp = bindparam("stamp", type_=UTCDateTime())
-        statements = []
-        for table in db.metadata.sorted_tables:
-            columns = [c for c in table.columns if isinstance(c.type, UTCDateTime)]
-            if not columns:
-                continue
-            if table is Ticket.__table__:
-                statements.append((table.name, update(table).where(
-                    table.c.submitted_at.between(low, high)).values(
-                    submitted_on=bindparam("stamp_date"))))
-            statements.append((table.name, update(table).where(
-                or_(*(c.between(low, high) for c in columns))).values({
-                    c.name: case((c.between(low, high), stamp), else_=c) for c in columns})))
-        return statements
-
-    def _backdate(self, moment: datetime, statements) -> None:
-        """Move every timestamp written since the load began (and not moved yet) to `moment`."""
-        params = {"low": self.fresh_since, "high": clock.now_utc() + timedelta(seconds=2),
-                  "stamp": moment, "stamp_date": clock.local_date(moment)}
-        for statement in statements:
-            db.session.execute(statement, params)
-        db.session.expire_all()
+            with clock.replaying_at(moment):
+                event.run()
+                db.session.flush()
 
     # finding rows by key -------------------------------------------------------------
 
@@ -484,7 +447,7 @@ def load_demo(*, production: bool = False) -> LoadReport:
     if not database_is_empty():
         raise DemoRefused("The database already holds units or users; demo data is only "
                           "loaded into an empty database. Use a new database for the demo.")
-    story = Story(clock.today(), clock.now_utc())
+    story = Story(clock.today())
     demo_world.write(story)
     story.play()
     db.session.add(Setting(key=DEMO_FLAG, value="1"))

@@ -153,12 +153,15 @@ def rows(user: User, flt: ticket_queries.TicketFilter, today: date, days: int
     columns are selected: no ticket object is built or kept in the session."""
     result = db.session.execute(
         ledger_statement(user, flt, today, days).execution_options(yield_per=BATCH))
+    yes, no = _("Yes"), _("No")
+    labels: dict[str, str] = {}
     for batch in result.partitions():
         ids = [r.id for r in batch]
         coop = _cooperating(ids)
         evidence = _evidence_counts(ids)
-        yes, no = _("Yes"), _("No")
         for r in batch:
+            if r.status not in labels:
+                labels[r.status] = status_label(r.status)
             yield LedgerRow(
                 ticket_id=r.id, version=r.version, inspection=r.inspection,
                 finding_number=r.finding_number, finding_title=r.finding_title,
@@ -166,7 +169,7 @@ def rows(user: User, flt: ticket_queries.TicketFilter, today: date, days: int
                 cooperating="、".join(coop.get(r.id, [])),
                 responsible_person=r.responsible_person or "", measures=r.measures or "",
                 deadline=r.deadline, planned_completion_on=r.planned_completion_on,
-                status=status_label(r.status), progress_percent=r.progress_percent,
+                status=labels[r.status], progress_percent=r.progress_percent,
                 latest_progress=r.latest_text or "",
                 latest_progress_on=clock.local_date(r.latest_at) if r.latest_at else None,
                 evidence_count=evidence.get(r.id, 0), overdue=yes if r.is_overdue else no,
@@ -193,8 +196,12 @@ def write_ledger(out: IO[bytes], user: User, flt: ticket_queries.TicketFilter,
     sheet.append([_styled(sheet, header(c), bold=True, fill="DDEBF7", wrap=True)
                   for c in COLUMNS])
     count = 0
+    keys = COLUMN_KEYS
     for row in rows(user, flt, today, days):
-        sheet.append([_styled(sheet, getattr(row, c.key), kind=c.kind) for c in COLUMNS])
+        # Plain values: openpyxl gives dates a date format itself, and a styled cell per
+        # value would cost several times the time of the whole export.
+        values = [getattr(row, key) for key in keys]
+        sheet.append([safe_text(v) if isinstance(v, str) else v for v in values])
         count += 1
         if progress and count % BATCH == 0:
             progress(count)

@@ -6,7 +6,7 @@ reminder pass, urging notices) goes through `write(intents)`: a notification is 
 only when its natural key is new, together with its deliveries (e-mail, work-chat), in the
 caller's transaction. Nothing here commits.
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Callable, Iterable
 
@@ -498,7 +498,6 @@ def news_intents(action: str, ticket: Ticket, actor: User, data: dict) -> list[I
     ticket = _ticket(ticket)
     facts = msg.TicketFacts.of(ticket)
     key = {"ticket_id": ticket.id, "ref": f"v{ticket.version}"}
-    note = (data.get("note") or "")
     if action == "assigned":
         return _unit_news(ticket, K.ASSIGNED, lambda: msg.assigned(facts), actor,
                           with_cooperating=True,
@@ -537,11 +536,11 @@ def news_intents(action: str, ticket: Ticket, actor: User, data: dict) -> list[I
         return _unit_news(ticket, K.DEADLINE_CHANGED, lambda: msg.deadline_changed(facts, old),
                           actor, with_cooperating=True)
     if action == "cancel":
-        reason = note or _previous_note(ticket)
+        reason = _previous_note(ticket)
         return _unit_news(ticket, K.CANCELLED, lambda: msg.cancelled(facts, reason), actor,
                           with_cooperating=True)
     if action == "reopen":
-        reason = note or _previous_note(ticket)
+        reason = _previous_note(ticket)
         return _unit_news(ticket, K.REOPENED, lambda: msg.reopened(facts, reason), actor,
                           with_cooperating=True)
     return []
@@ -574,7 +573,6 @@ class CentrePage:
     next_before: int | None
     unread: int
     total: int = 0
-    kinds: list[str] = field(default_factory=list)
 
 
 def centre(user: User, *, unread_only: bool = False, before_id: int | None = None,

@@ -19,7 +19,6 @@ from datetime import date
 from typing import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from tracker.extensions import db

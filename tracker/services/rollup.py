@@ -639,7 +639,3 @@ def bucket_label(bucket: str, cut: date) -> str:
         "later": _("later"),
         "long_term": _("Long-term"),
     }[bucket]
-
-
-def with_scope(summary_scope: Scope, **changes) -> Scope:
-    return replace(summary_scope, **changes)

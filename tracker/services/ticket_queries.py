@@ -19,7 +19,6 @@ from tracker.services import deadlines, scoping
 from flask_babel import gettext as _  # noqa: E402  (roll-up drill-down filters)
 from tracker.models import Inspection, Severity  # noqa: E402
 from tracker.services import rollup  # noqa: E402
-from sqlalchemy.orm import aliased  # noqa: E402
 from tracker.services.errors import ValidationFailed
 
 SORTS = {

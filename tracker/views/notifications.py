@@ -253,7 +253,7 @@ def acknowledge_urging(urging_id: int):
     if urging is None:
         abort(404)
     ticket = scoping.get_ticket(current_user, urging.ticket_id)
-    form = AcknowledgeUrgingForm()
+    form = AcknowledgeUrgingForm(prefix=ack_prefix(urging.id))
     if form.validate_on_submit():
         try:
             urgings.acknowledge(current_user, urging.id, form.response.data)
@@ -271,13 +271,18 @@ def acknowledge_urging(urging_id: int):
 
 # --- for every page -------------------------------------------------------------------
 
+def ack_prefix(urging_id: int) -> str:
+    """Each acknowledgement form on the ticket page has its own field names and ids."""
+    return f"urging{urging_id}"
+
+
 @dataclass
 class UrgingPanel:
     urgings: list[UrgingNotice]
     may_issue: bool
-    acknowledgeable: set[int]
     form: UrgingForm
-    ack_form: AcknowledgeUrgingForm
+    #: urging id -> its acknowledgement form, for those the user may acknowledge.
+    ack_forms: dict[int, AcknowledgeUrgingForm]
 
 
 @bp.app_template_global("unread_notifications")
@@ -294,8 +299,9 @@ def urging_panel(ticket: Ticket) -> UrgingPanel:
     rows = urgings.for_ticket(ticket)
     return UrgingPanel(
         urgings=rows, may_issue=urgings.may_issue(current_user, ticket),
-        acknowledgeable={u.id for u in rows if urgings.may_acknowledge(current_user, ticket, u)},
-        form=UrgingForm(formdata=None), ack_form=AcknowledgeUrgingForm(formdata=None))
+        form=UrgingForm(formdata=None),
+        ack_forms={u.id: AcknowledgeUrgingForm(formdata=None, prefix=ack_prefix(u.id))
+                   for u in rows if urgings.may_acknowledge(current_user, ticket, u)})
 
 
 @bp.app_template_global("urging_level_label")
