@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Test processes (pytest-xdist); each worker has its own database.
+TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
 .PHONY: run test test-pg test-mysql test-all install translations messages clean
@@ -31,15 +33,33 @@ run: install
 	TRACKER_SCHEDULER=embedded $(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-pg: install
-	TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-mysql: install
-	TEST_DATABASE_URL=mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL=mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4 $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-all: test test-pg test-mysql
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3
+
+# --- security and reliability (tests/security, loadtest/, scripts/ci_checks.sh) ---------
+.PHONY: test-faults loadtest loadtest-short security-checks
+
+# Fault injection with servers of their own: gunicorn on SQLite, a PostgreSQL cluster.
+test-faults: install
+	RUN_FAULT_TESTS=1 $(BIN)/python -m pytest tests/security/test_faults.py -m faults -q $(PYTEST_ARGS)
+
+# 40 users against gunicorn (4 workers) + PostgreSQL on loopback; records p95 in docs/performance.md.
+loadtest: install
+	loadtest/run.sh 5m
+
+loadtest-short: install
+	loadtest/run.sh 1m
+
+# bandit, pip-audit on constraints.txt, schemathesis against the running API.
+security-checks: install
+	scripts/ci_checks.sh

@@ -5,12 +5,37 @@ from datetime import date
 
 import pytest
 import time_machine
-from sqlalchemy import delete, text
+from sqlalchemy import create_engine, delete, make_url, text
 
-from tracker import create_app
-from tracker.config import TestConfig
-from tracker.extensions import db
-from tests import factories
+
+def _database_of_this_worker(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets its own database next to the configured one,
+    created on first use, so parallel workers never see each other's rows."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        if base.get_backend_name() == "postgresql":
+            if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                     {"n": name}):
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        else:
+            connection.execute(text(f"CREATE DATABASE IF NOT EXISTS `{name}` "
+                                    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+# Before the application's settings are imported: they read TEST_DATABASE_URL once.
+if os.environ.get("TEST_DATABASE_URL") and os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["TEST_DATABASE_URL"] = _database_of_this_worker(
+        os.environ["TEST_DATABASE_URL"], os.environ["PYTEST_XDIST_WORKER"])
+
+from tracker import create_app  # noqa: E402
+from tracker.config import TestConfig  # noqa: E402
+from tracker.db_guards import audit_guards_lifted  # noqa: E402
+from tracker.extensions import db  # noqa: E402
+from tests import factories  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -43,12 +68,14 @@ def empty_tables():
     dialect = db.engine.dialect.name
     tables = db.metadata.sorted_tables
     # DELETE, not TRUNCATE: on tables this small it is many times faster on PostgreSQL.
-    if dialect == "mysql":
-        db.session.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
-    for table in reversed(tables):
-        db.session.execute(delete(table))
-    if dialect == "mysql":
-        db.session.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+    # The audit trail is append-only in the database (tracker/db_guards.py): lifted here only.
+    with audit_guards_lifted(db.session.connection()):
+        if dialect == "mysql":
+            db.session.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+        for table in reversed(tables):
+            db.session.execute(delete(table))
+        if dialect == "mysql":
+            db.session.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
     db.session.commit()
 
 

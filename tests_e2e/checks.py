@@ -52,15 +52,17 @@ SIDEWAYS_SCROLL = """() => {
   const doc = document.documentElement;
   const width = doc.clientWidth;
   if (doc.scrollWidth <= width + 1) return null;
+  // The culprits: elements sticking out on the right of a parent that does not.
   const culprits = [];
   for (const el of document.body.querySelectorAll('*')) {
     if (el.closest('.table-scroll')) continue;
     const box = el.getBoundingClientRect();
-    if (box.right > width + 1 && box.width > 0) {
-      const inner = Array.from(el.children).some(c => c.getBoundingClientRect().right > width + 1);
-      if (!inner) culprits.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
-        + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
-        + ' right=' + Math.round(box.right));
+    const parent = el.parentElement.getBoundingClientRect();
+    if (box.width > 0 && box.right > width + 1 && parent.right <= width + 1) {
+      culprits.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+        + (typeof el.className === 'string' && el.className.trim()
+           ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
+        + ' right=' + Math.round(box.right) + ' "' + (el.textContent || '').trim().slice(0, 40) + '"');
     }
     if (culprits.length >= 5) break;
   }

@@ -9,12 +9,14 @@ Environment:
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -57,11 +59,29 @@ def workdir():
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _schema_fingerprint() -> str:
+    from tracker.extensions import db
+    import tracker.models  # noqa: F401 - every table on the metadata
+
+    names = sorted(f"{t.name}.{c.name}" for t in db.metadata.sorted_tables for c in t.columns)
+    return hashlib.sha1("\n".join(names).encode()).hexdigest()
+
+
 def _template() -> Path | None:
     """E2E_TEMPLATE (a developer's shortcut): a folder keeping the built and seeded
-    database of a first run, copied by later runs of the same day instead of rebuilding."""
+    database of a first run, copied by later runs of the same day and schema instead of
+    rebuilding. Another day or another schema builds it anew."""
     folder = os.environ.get("E2E_TEMPLATE")
-    return Path(folder) if folder else None
+    if not folder:
+        return None
+    path = Path(folder)
+    stamp = f"{date.today().isoformat()} {_schema_fingerprint()}"
+    if path.exists() and not (
+            (path / "stamp").exists() and (path / "stamp").read_text() == stamp):
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "stamp").write_text(stamp)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -103,6 +103,13 @@ class Services:
             finally:
                 db.session.remove()
 
+    def today(self) -> date:
+        """Today in the office's zone, as the server computes it."""
+        from tracker.services import clock
+
+        with self.app.app_context():
+            return clock.today()
+
     def user(self, username: str):
         from tracker.extensions import db
         from tracker.models import User

@@ -13,6 +13,7 @@ from tracker.services.errors import DomainError
 from tracker import scheduler
 from tracker.evidence_cli import check_evidence_command
 from tracker import rollup_cli
+from tracker import security_cli
 
 
 def _refuse(error: DomainError) -> click.ClickException:
@@ -223,4 +224,6 @@ def init_app(app: Flask) -> None:
     for command in scheduler.COMMANDS:  # reminders: `scheduler`, `run-reminders`
         app.cli.add_command(command)
     for command in rollup_cli.COMMANDS:  # roll-up: `import-findings`, `snapshot`
+        app.cli.add_command(command)
+    for command in security_cli.COMMANDS:  # `verify-audit`, `backup DIR`, `restore DIR`
         app.cli.add_command(command)

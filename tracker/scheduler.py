@@ -1,8 +1,8 @@
 """The jobs that run by themselves: the reminder pass and the delivery of the outbox, on
 APScheduler 3, in exactly one process at a time.
 
-However many processes start a scheduler (web workers, a `flask scheduler` service on two
-machines), only the holder of the lease row runs jobs. The lease is taken and renewed
+However many processes start a scheduler (the development server, `flask scheduler` on
+two machines), only the holder of the lease row runs jobs. The lease is taken and renewed
 with conditional UPDATEs (works on SQLite, PostgreSQL and MariaDB alike), renewed every
 third of its lifetime, and taken over by another process only after it expired. Should
 two processes ever overlap, nothing is written twice: notifications have a natural key,

@@ -16,8 +16,10 @@ import os
 import secrets
 import time
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
+from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import SecurityError
 
 PLACEHOLDER_SECRETS = {"", "dev", "change-me", "changeme", "secret", "test",
                        "test-secret-key-not-for-production"}
@@ -49,9 +51,13 @@ def require_real_secret(app: Flask) -> None:
 
 
 def csp_nonce() -> str:
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
+    """A new nonce for every response (kept on the request, never shared between two)."""
+    holder = request if has_request_context() else g
+    nonce = getattr(holder, "_csp_nonce", None)
+    if nonce is None:
+        nonce = secrets.token_urlsafe(16)
+        holder._csp_nonce = nonce
+    return nonce
 
 
 # --- logging ----------------------------------------------------------------------------
@@ -164,6 +170,15 @@ def init_app(app: Flask) -> None:
     if app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = list(app.config["TRUSTED_HOSTS"])
     configure_logging(app)
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        # A Host header outside TRUSTED_HOSTS: no URL can be built for it, so the answer
+        # is a plain 400 rather than the error page (whose links would need one).
+        security_event("refused", logging.WARNING, reason="untrusted_host", status=400,
+                       host=request.environ.get("HTTP_HOST", ""))
+        return Response(_("The request could not be understood."), 400,
+                        mimetype="text/plain")
 
     @app.after_request
     def set_security_headers(response):

@@ -14,7 +14,7 @@ from tracker.models import (
     TicketStatus,
     TimelineKind,
 )
-from tracker.services import deadlines, workflow
+from tracker.services import deadlines, notifications, workflow
 from tracker.services.workflow import TicketChanges
 
 K = NotificationKind
@@ -138,7 +138,6 @@ def test_escalation_reaches_the_supervisor_then_the_office_at_the_configured_day
 
 
 def test_escalation_days_follow_the_office_settings(world, run_pass):
-    from tracker.services import notifications
     notifications.save_settings(world.office, {"escalate_supervisor_days": 3,
                                                "escalate_office_days": 5})
     db.session.commit()
@@ -266,7 +265,6 @@ def test_reminder_dates_agree_with_the_pages_at_midnight(world, run_pass):
 
 
 def test_reminder_due_on_a_holiday_moves_to_the_working_day_before(world, run_pass):
-    from tracker.services import notifications
     notifications.save_settings(world.office, {"use_workdays": True, "offsets": (1,)})
     db.session.commit()
     # Deadline Thursday 2026-10-08: the calendar day before (10-07) is National Day; the

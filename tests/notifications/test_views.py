@@ -16,7 +16,7 @@ from tracker.models import (
     NotificationPreference,
     UrgingNotice,
 )
-from tracker.services import notifications
+from tracker.services import notifications, urgings
 
 K = NotificationKind
 
@@ -202,3 +202,15 @@ def test_urging_outside_the_scope_or_by_a_unit_is_refused(world, login, username
                                     data={"level": "general", "text": "请加快进度"})
     assert response.status_code == status
     assert db.session.scalars(select(UrgingNotice)).all() == []
+
+
+def test_overlong_reply_is_refused_at_the_field(world, login):
+    urging = urgings.issue(world.supervisor, world.t1.id, urgings.UrgingDraft(
+        level="general", text="请加快进度"))
+    db.session.commit()
+    response = login("unit_k1").post(f"/urgings/{urging.id}/acknowledge",
+                                     data={f"urging{urging.id}-response": "长" * 2001})
+    assert response.status_code == 422
+    assert "invalid-feedback" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(UrgingNotice, urging.id).acknowledged_at is None

@@ -104,3 +104,21 @@ def test_dashboard_filter_outside_scope_is_flagged_not_a_fault(world, login):
     assert response.status_code == 200
     assert "is-invalid" in response.get_data(as_text=True) or "invalid-feedback" in \
         response.get_data(as_text=True)
+
+
+def test_every_dashboard_link_opens_the_ticket_list_with_that_many_tickets(world, login, app):
+    """End to end: the ticket list page itself shows the count the dashboard showed."""
+    from flask_babel import gettext
+    demo_like(world)
+    client = login("office")
+    html = client.get("/dashboard").get_data(as_text=True)
+    seen = set()
+    for href, value in links_with_counts(html):
+        if href in seen or len(seen) >= 30:  # the headline and the region table suffice
+            continue
+        seen.add(href)
+        page = client.get(href)
+        assert page.status_code == 200, href
+        with app.test_request_context():
+            expected = str(escape(gettext("%(n)s tickets match", n=value)))
+        assert expected in page.get_data(as_text=True), (href, value)

@@ -131,3 +131,28 @@ def test_hand_over_to_another_units_user_is_refused(world):
     with pytest.raises(ValidationFailed) as error:
         units_import.hand_over(world.admin, world.unit_k1.id, world.unit_k2.id)
     assert "colleague" in error.value.fields
+
+
+def token_of(html: str) -> str:
+    return html.split('name="token"')[1].split('value="')[1].split('"')[0]
+
+
+def test_web_users_import_shows_the_one_time_passwords_once(world, login):
+    data = xlsx(["用户名", "姓名", "角色", "单位代码"], [["li", "李老师", "单位用户", "620102"]])
+    client = login("admin")
+    response = client.post("/exports/units", data={
+        "kind": "users", "file": (io.BytesIO(data), "users.xlsx")},
+        content_type="multipart/form-data")
+    assert response.status_code == 200
+    response = client.post("/exports/units/confirm", data={
+        "token": token_of(response.get_data(as_text=True)), "kind": "users"})
+    assert response.status_code == 200 and "<code>" in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.username == "li")).must_change_password
+
+
+def test_confirming_with_a_foreign_or_stale_token_writes_nothing(world, login):
+    before = counts()
+    response = login("admin").post("/exports/units/confirm", data={
+        "token": "A" * 32, "kind": "units"})
+    assert response.status_code == 302
+    assert counts() == before

@@ -117,6 +117,7 @@ def test_no_page_changes_anything_over_get(world, app, login, username):
             continue
         before = fingerprint()
         response = client.get(url_of(app, rule, ids))
+        response.close()  # streamed downloads hold a temporary file until closed
         assert response.status_code < 500, rule.rule
         db.session.expire_all()
         assert fingerprint() == before, f"GET {rule.rule} changed the database"
@@ -151,6 +152,7 @@ def test_security_headers_on_pages_errors_api_and_static(world, client, login):
     pages = [logged_in.get("/tickets"), logged_in.get(f"/tickets/{world.t2.id}"),
              logged_in.get("/admin/users")]
     for response in anonymous + pages:
+        response.close()
         assert_security_headers(response)
 
 
@@ -179,6 +181,7 @@ def test_every_logged_in_page_is_no_store(world, app, login, username):
         if rule.endpoint in GET_CHANGES_ALLOWED:
             continue
         response = client.get(url_of(app, rule, ids))
+        response.close()
         assert "no-store" in response.headers.get("Cache-Control", ""), rule.rule
 
 

@@ -122,7 +122,7 @@ def test_deadline_before_feedback_is_shown_beside_the_field_and_nothing_saved(wo
         owner_unit_id=str(world.p_office.id), default_deadline="2026-02-01"))
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "The default deadline cannot be before the feedback date." in page
+    assert "默认整改时限不能早于反馈日期。" in page
     assert 'id="default_deadline"' in page and "is-invalid" in page
     assert count(Inspection) == before
 
@@ -151,7 +151,7 @@ def test_duplicate_finding_number_is_shown_beside_the_number(world, login):
         "number": "1", "title": "校园安全存在隐患", "severity": "general", "category_id": "",
         "repeats_finding_id": ""})
     assert response.status_code == 200
-    assert "Number 1 is already used in this inspection." in response.get_data(as_text=True)
+    assert "本次检查中已有序号 1。" in response.get_data(as_text=True)
     assert count(Finding) == before
 
 
@@ -207,7 +207,7 @@ def test_split_form_with_one_bad_row_writes_no_ticket(world, login):
     ))
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "The deadline cannot be before the feedback date" in page
+    assert "整改时限不能早于反馈日期" in page
     assert count(Ticket, Ticket.finding_id == finding.id) == 0
 
 
@@ -219,7 +219,7 @@ def test_split_form_row_without_a_lead_unit_is_an_error_at_that_row(world, login
         {"lead_unit_id": "", "deadline": good, "timeline": "by_date", "measures": "落实经费"},
     ))
     assert response.status_code == 200
-    assert "Choose the lead unit of this row." in response.get_data(as_text=True)
+    assert "请选择本行的牵头单位。" in response.get_data(as_text=True)
     assert count(Ticket, Ticket.finding_id == finding.id) == 0
 
 
@@ -296,7 +296,7 @@ def test_office_role_without_a_scope_is_a_field_error(world, login):
         "full_name": "城关区督导", "role": "office", "unit_id": str(world.k1.id),
         "scope_unit_id": "", "email": "", "phone": ""})
     assert response.status_code == 200
-    assert "Office and supervisor accounts need a scope." in response.get_data(as_text=True)
+    assert "督导办和督学账号须指定管辖范围。" in response.get_data(as_text=True)
 
 
 def test_admin_deactivates_and_restores_an_account(world, login):

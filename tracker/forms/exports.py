@@ -3,7 +3,7 @@ files, their confirmation, and the hand-over of a leaving user's work."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, HiddenField, RadioField, SelectField
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Regexp
 
 SHEET_TYPES = ["xlsx", "csv"]
@@ -29,7 +29,8 @@ class FindingsUploadForm(SheetUpload):
 
 class UnitsUploadForm(SheetUpload):
     kind = RadioField(_l("What the file holds"), default="units",
-                      choices=[("units", _l("Units")), ("users", _l("Users"))])
+                      choices=[SelectChoice("units", _l("Units")),
+                               SelectChoice("users", _l("Users"))])
 
 
 class ConfirmForm(FlaskForm):

@@ -1,5 +1,5 @@
 """The data model, one module per aggregate. Importing this package registers every table."""
-from tracker.models.audit import AuditEvent
+from tracker.models.audit import AuditChain, AuditEvent
 from tracker.models.base import Base, utcnow
 from tracker.models.enums import (
     OPEN_STATUSES,
@@ -45,3 +45,4 @@ __all__ += ["Delivery", "DeliveryChannel", "DeliveryStatus", "Holiday", "Notific
             "NotificationDefault", "NotificationKind", "NotificationPreference",
             "NotificationSetting", "SchedulerLease", "UrgingLevel", "UrgingNotice"]
 __all__ += ["Setting"]
+__all__ += ["AuditChain"]

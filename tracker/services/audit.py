@@ -1,12 +1,32 @@
-"""Writing audit events. Every change a service makes writes exactly one, in the same transaction."""
-from datetime import date, datetime
+"""Writing audit events. Every change a service makes writes exactly one, in the same transaction.
+
+The events form a hash chain: when an event is inserted, the chain's head (the single
+`audit_chain` row) is locked, the event gets the head's hash as `prev_hash` and its own
+`hash` = SHA-256 of its canonical content, and the head moves to it. Concurrent
+transactions therefore extend the chain one after the other (PostgreSQL and MariaDB:
+SELECT … FOR UPDATE on the head row; SQLite: the head row is written first, which takes
+the database's single write lock). `verify()` walks the chain in id order and reports any
+event that was changed, removed or inserted out of turn.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Any
+from typing import Any, Iterator
 
 from flask import has_request_context, request
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 
 from tracker.extensions import db
-from tracker.models import AuditEvent, Ticket, User
+from tracker.models import AuditChain, AuditEvent, Ticket, User
+from tracker.services import clock
+
+#: prev_hash of the first event.
+GENESIS = "0" * 64
+HEAD_ID = 1
 
 #: Ticket fields captured before and after each change.
 TICKET_FIELDS = (
@@ -61,3 +81,185 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+# --- the hash chain -----------------------------------------------------------------------
+
+def _json_safe(value: Any) -> Any:
+    """The value as the JSON column gives it back (keys become strings, tuples lists), so
+    that what is hashed is exactly what is stored."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def canonical(row: Any) -> bytes:
+    """The bytes an event's hash covers: every column but id and hash, in a fixed form.
+    `row` is an AuditEvent or a row of the table with the same attribute names."""
+    data = {
+        "prev_hash": row.prev_hash, "actor_id": row.actor_id, "action": row.action,
+        "object_type": row.object_type, "object_id": row.object_id,
+        "ticket_id": row.ticket_id, "before": row.before, "after": row.after,
+        "note": row.note, "remote_addr": row.remote_addr, "created_at": _stamp(row.created_at),
+    }
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=str).encode("utf-8")
+
+
+def compute_hash(row: Any) -> str:
+    return hashlib.sha256(canonical(row)).hexdigest()
+
+
+def _lock_head(connection: Connection) -> tuple[str, int]:
+    """The chain's head, locked until the transaction ends (created if missing)."""
+    table = AuditChain.__table__
+    if connection.dialect.name == "sqlite":
+        # Writing first takes SQLite's write lock before the head is read.
+        connection.execute(update(table).where(table.c.id == HEAD_ID)
+                           .values(event_count=table.c.event_count))
+        statement = select(table.c.last_hash, table.c.event_count).where(table.c.id == HEAD_ID)
+    else:
+        statement = (select(table.c.last_hash, table.c.event_count)
+                     .where(table.c.id == HEAD_ID).with_for_update())
+    head = connection.execute(statement).first()
+    if head is None:
+        # The very first event: create the head, letting a concurrent creator win.
+        connection.execute(_insert_ignoring_duplicate(connection, table).values(
+            id=HEAD_ID, last_hash=GENESIS, event_count=0, updated_at=clock.now_utc()))
+        head = connection.execute(statement).first()
+    return head.last_hash, head.event_count
+
+
+def _insert_ignoring_duplicate(connection: Connection, table):
+    name = connection.dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=[table.c.id])
+    if name == "sqlite":
+        return insert(table).prefix_with("OR IGNORE")
+    return insert(table).prefix_with("IGNORE")
+
+
+@sa_event.listens_for(AuditEvent, "before_insert")
+def _chain(mapper, connection: Connection, target: AuditEvent) -> None:
+    """Link the event to the chain as it is inserted (inside the flush, same transaction)."""
+    moment = target.created_at or clock.now_utc()
+    target.created_at = moment.replace(microsecond=0)  # every database keeps whole seconds
+    target.before = _json_safe(target.before)
+    target.after = _json_safe(target.after)
+    last_hash, count = _lock_head(connection)
+    target.prev_hash = last_hash
+    target.hash = compute_hash(target)
+    table = AuditChain.__table__
+    connection.execute(update(table).where(table.c.id == HEAD_ID).values(
+        last_hash=target.hash, event_count=count + 1, updated_at=clock.now_utc()))
+
+
+@dataclass
+class Verification:
+    events: int = 0
+    head_hash: str = GENESIS
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _events(connection: Connection, batch: int = 1000) -> Iterator[Any]:
+    table = AuditEvent.__table__
+    last_id = 0
+    while True:
+        rows = connection.execute(select(table).where(table.c.id > last_id)
+                                  .order_by(table.c.id).limit(batch)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield row
+        last_id = rows[-1].id
+
+
+class _Row:
+    """A table row with UTC-aware created_at (Core rows come back naive)."""
+
+    def __init__(self, row):
+        self._row = row
+        created = row.created_at
+        self.created_at = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+
+    def __getattr__(self, name):
+        return getattr(self._row, name)
+
+
+def verify(connection: Connection | None = None, max_problems: int = 50) -> Verification:
+    """Walk the whole chain: each event's hash must match its content, each prev_hash the
+    hash of the event before it, and the head the last event and the number of events."""
+    connection = connection or db.session.connection()
+    result = Verification()
+    expected_prev = GENESIS
+    for raw in _events(connection):
+        row = _Row(raw)
+        result.events += 1
+        if row.hash is None or row.prev_hash is None:
+            result.problems.append(f"event {row.id}: not chained (no hash)")
+        else:
+            if row.prev_hash != expected_prev:
+                result.problems.append(
+                    f"event {row.id}: does not follow the event before it (an event was "
+                    f"removed or inserted before it)")
+            if compute_hash(row) != row.hash:
+                result.problems.append(f"event {row.id}: content changed after it was written")
+        expected_prev = row.hash or ""
+        if len(result.problems) >= max_problems:
+            result.problems.append("… further problems not listed")
+            return result
+    result.head_hash = expected_prev if result.events else GENESIS
+    table = AuditChain.__table__
+    head = connection.execute(select(table.c.last_hash, table.c.event_count)
+                              .where(table.c.id == HEAD_ID)).first()
+    if head is None:
+        if result.events:
+            result.problems.append("the chain head is missing")
+    else:
+        if head.last_hash != result.head_hash:
+            result.problems.append("the last event is not the chain's head (events at the end "
+                                   "were removed or changed)")
+        if head.event_count != result.events:
+            result.problems.append(f"the chain holds {head.event_count} events, the table "
+                                   f"{result.events}")
+    return result
+
+
+def backfill_chain(connection: Connection) -> int:
+    """Chain events written before the chain existed (for the migration that adds the
+    columns; run it before the append-only triggers are installed). Returns how many."""
+    table = AuditEvent.__table__
+    prev = GENESIS
+    count = 0
+    for raw in list(_events(connection)):
+        row = _Row(raw)
+
+        class _Linked:
+            pass
+
+        linked = _Linked()
+        for name in ("actor_id", "action", "object_type", "object_id", "ticket_id", "before",
+                     "after", "note", "remote_addr"):
+            setattr(linked, name, getattr(row, name))
+        linked.created_at = row.created_at
+        linked.prev_hash = prev
+        digest = compute_hash(linked)
+        connection.execute(update(table).where(table.c.id == row.id)
+                           .values(prev_hash=prev, hash=digest))
+        prev = digest
+        count += 1
+    head = AuditChain.__table__
+    connection.execute(head.delete())
+    connection.execute(insert(head).values(id=HEAD_ID, last_hash=prev, event_count=count,
+                                           updated_at=clock.now_utc()))
+    return count

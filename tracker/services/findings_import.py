@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
 from tracker.models import (
@@ -431,7 +432,8 @@ def export(actor: User, inspection_id: int) -> bytes:
         Finding.inspection_id == inspection.id).order_by(Finding.number)).all()
     visible = scoping.tickets(actor).where(
         Ticket.finding_id.in_([f.id for f in findings]),
-        Ticket.status != TicketStatus.CANCELLED).order_by(Ticket.id)
+        Ticket.status != TicketStatus.CANCELLED).order_by(Ticket.id).options(
+        selectinload(Ticket.cooperating))
     tickets: dict[int, list[Ticket]] = {}
     for ticket in db.session.scalars(visible):
         tickets.setdefault(ticket.finding_id, []).append(ticket)

@@ -5,6 +5,7 @@ tickets whose lead unit lies in their scope subtree; a unit user sees tickets th
 leads or cooperates on. Inspections, findings, units, evidence and counts are derived from
 it, so a unit never learns of another unit's tickets by any route.
 """
+from flask import has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, false, or_, select, true
 from sqlalchemy.sql import ColumnElement
@@ -148,4 +149,31 @@ def covers_unit(user: User, unit_id: int) -> bool:
         return True
     if user.role not in (Role.OFFICE, Role.SUPERVISOR) or user.scope_unit_id is None:
         return False
-    return db.session.get(UnitClosure, (user.scope_unit_id, unit_id)) is not None
+    memo = _coverage_memo()
+    key = (user.scope_unit_id, unit_id)
+    if key not in memo:
+        memo[key] = db.session.get(UnitClosure, key) is not None
+    return memo[key]
+
+
+def preload_coverage(user: User, unit_ids) -> None:
+    """Answer `covers_unit` for many units with one statement (a page of rows that each
+    ask whether the user's scope covers their lead unit)."""
+    if _sees_nothing(user) or user.role not in (Role.OFFICE, Role.SUPERVISOR) \
+            or user.scope_unit_id is None:
+        return
+    memo = _coverage_memo()
+    wanted = {u for u in unit_ids if (user.scope_unit_id, u) not in memo}
+    if not wanted:
+        return
+    covered = set(db.session.scalars(select(UnitClosure.descendant_id).where(
+        UnitClosure.ancestor_id == user.scope_unit_id, UnitClosure.descendant_id.in_(wanted))))
+    memo.update({(user.scope_unit_id, u): u in covered for u in wanted})
+
+
+def _coverage_memo() -> dict:
+    """Answers of `covers_unit` for the span of one request (the tree does not move under
+    a page being built); outside a request, nothing is kept."""
+    if not has_request_context():
+        return {}
+    return request.environ.setdefault("tracker.covers_unit", {})

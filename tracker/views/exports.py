@@ -28,6 +28,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from tracker.extensions import db
 from tracker.forms.exports import (
@@ -202,8 +203,8 @@ def findings_upload():
     require_office()
     form = FindingsUploadForm()
     choices = _importable_inspections()
-    form.inspection.choices = [("", _("Choose an inspection"))] + [
-        (str(i.id), f"{i.year} {i.title}") for i in choices]
+    form.inspection.choices = [SelectChoice("", _("Choose an inspection"))] + [
+        SelectChoice(str(i.id), f"{i.year} {i.title}") for i in choices]
     if request.method == "GET" and request.args.get("inspection", "").isdigit():
         form.inspection.data = int(request.args["inspection"])
     preview = token = None
@@ -396,8 +397,8 @@ def handover():
         select(User).join(Unit, Unit.id == User.unit_id)
         .where(User.is_active_user.is_(True), scoping.unit_clause(current_user))
         .order_by(Unit.code, User.full_name)).all()
-    choices = [("", _("Choose a user"))] + [
-        (str(u.id), f"{u.full_name}（{u.username}，{u.unit.name}）") for u in people]
+    choices = [SelectChoice("", _("Choose a user"))] + [
+        SelectChoice(str(u.id), f"{u.full_name}（{u.username}，{u.unit.name}）") for u in people]
     form.leaving.choices = choices
     form.colleague.choices = choices
     status = 200

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tracker.extensions import db
 from tracker.forms.tickets import MAX_PAGE
 from tracker.models import ExtensionRequest, ExtensionStatus, Role
-from tracker.services import clock, decisions, ticket_queries, workflow
+from tracker.services import clock, decisions, scoping, ticket_queries, workflow
 from tracker.views.tickets import listed
 
 bp = Blueprint("queue", __name__)
@@ -82,6 +82,7 @@ def index():
     rows = listed(result.rows, today)
     extra: dict[int, Any] = {}
     if key == "decide":
+        scoping.preload_coverage(user, {row.ticket.lead_unit_id for row in rows})
         # The SQL agrees with workflow.can_approve; the page's rows are asked again so a
         # button is never offered that the service would refuse.
         extra = {row.ticket.id: workflow.can_approve(user, row.ticket) for row in rows}
