@@ -63,3 +63,16 @@ loadtest-short: install
 # bandit, pip-audit on constraints.txt, schemathesis against the running API.
 security-checks: install
 	scripts/ci_checks.sh
+
+# --- performance (issue 6): bench/, docs/performance.md ---------------------------------
+# `make bench` generates SCALE tickets into SQLite (bench-data/) and, when
+# BENCH_DATABASE_URL names a reachable PostgreSQL database, into that one too (it is
+# emptied first), measures, prints a table and writes bench-results/results.json.
+# Needs wrk for the HTTP runs (apt-get install wrk); without it they are skipped.
+SCALE ?= 100000
+BENCH_DATABASE_URL ?=
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: install
+	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(BIN)/python -m bench.run --scale $(SCALE) $(BENCH_ARGS)

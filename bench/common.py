@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from tracker import create_app
-from tracker.config import Config
+from tracker.config import Config, engine_options
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench-data"
@@ -35,7 +35,7 @@ def bench_config(url: str) -> type[Config]:
         ENV_NAME = "bench"
         SECRET_KEY = globals()["SECRET_KEY"]
         SQLALCHEMY_DATABASE_URI = url
-        SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        SQLALCHEMY_ENGINE_OPTIONS = engine_options(url)
         WTF_CSRF_ENABLED = False
         SCHEDULER = "off"
         UPLOAD_FOLDER = str(DATA_DIR / "uploads")
@@ -49,6 +49,9 @@ def bench_config(url: str) -> type[Config]:
 
 def make_app(url: str):
     DATA_DIR.mkdir(exist_ok=True)
+    ignore = DATA_DIR / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# generated benchmark data: never committed\n*\n")
     return create_app(bench_config(url))
 
 

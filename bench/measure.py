@@ -75,7 +75,7 @@ def counting(engine):
 ENGINE = None
 
 
-def timed(name: str, call, repeat: int, *, warmup: int = 2, **extra) -> dict:
+def timed(name: str, call, repeat: int, *, warmup: int = 1, **extra) -> dict:
     """Run `call` warmup + repeat times; latencies of the measured runs in ms."""
     for _ in range(warmup):
         call()
@@ -87,6 +87,8 @@ def timed(name: str, call, repeat: int, *, warmup: int = 2, **extra) -> dict:
             call()
             times.append((time.perf_counter() - started) * 1000)
         statements.append(counter.n)
+    print(f"    {name:<60} {extra.get('role', ''):<18} p50 {statistics.median(times):8.1f} ms",
+          file=sys.stderr, flush=True)
     return {"case": name, "n": repeat, "p50_ms": round(statistics.median(times), 2),
             "p95_ms": round(percentile(times, 0.95), 2), "max_ms": round(max(times), 2),
             "statements": max(statements), **extra}

@@ -249,7 +249,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--skip", action="append", default=[],
                         choices=["generate", *GROUPS, "http"])
-    parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", 30)))
+    parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", 10)))
     parser.add_argument("--out", default=str(RESULTS_DIR / "results.json"))
     args = parser.parse_args(argv)
     urls = database_urls()

@@ -48,21 +48,30 @@ def one_mb_pdf() -> bytes:
     return body + b"trailer << /Root 1 0 R >>\n%%EOF\n"
 
 
+#: Over the whole run, logins included (the statistics are reset once every user has
+#: logged in, so that the percentiles describe the working phase).
+whole_run = {"requests": 0, "failures": 0}
+
+
 @events.request.add_listener
-def _count_server_errors(response=None, **kwargs):
-    if response is not None and getattr(response, "status_code", 0) >= 500:
-        with _lock:
+def _count(response=None, exception=None, **kwargs):
+    with _lock:
+        whole_run["requests"] += 1
+        if exception is not None:
+            whole_run["failures"] += 1
+        if response is not None and getattr(response, "status_code", 0) >= 500:
             server_errors["count"] += 1
 
 
 @events.quitting.add_listener
 def _judge(environment, **kwargs):
     total = environment.stats.total
-    ratio = total.fail_ratio
+    requests, failures = whole_run["requests"], whole_run["failures"]
+    ratio = failures / requests if requests else 1.0
     p95 = total.get_response_time_percentile(0.95)
-    print(f"LOADTEST requests={total.num_requests} failures={total.num_failures} "
-          f"fail_ratio={ratio:.4f} server_errors={server_errors['count']} p95_ms={p95}")
-    if server_errors["count"] or ratio > 0.01:
+    print(f"LOADTEST requests={requests} failures={failures} fail_ratio={ratio:.4f} "
+          f"server_errors={server_errors['count']} p95_ms_after_login={p95}")
+    if server_errors["count"] or ratio > 0.01 or not requests:
         environment.process_exit_code = 1
 
 

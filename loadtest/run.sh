@@ -43,8 +43,8 @@ for _ in $(seq 1 60); do
 done
 
 status=0
-$BIN/locust -f loadtest/locustfile.py --headless --users "$USERS" --spawn-rate 4 \
-  --run-time "$DURATION" --stop-timeout 10 --host "http://127.0.0.1:$PORT" \
+$BIN/locust -f loadtest/locustfile.py --headless --users "$USERS" --spawn-rate 2 \
+  --run-time "$DURATION" --stop-timeout 10 --reset-stats --host "http://127.0.0.1:$PORT" \
   --csv "$OUT/stats" --only-summary --loglevel WARNING || status=$?
 kill "$SERVER" 2>/dev/null || true
 wait "$SERVER" 2>/dev/null || true

@@ -4,6 +4,7 @@ is intact, and the p95 is recorded in docs/performance.md. Exit status 1 on any 
 Usage: python loadtest/verify.py WRITES.jsonl STATS_stats.csv [--record]"""
 import csv
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,8 +53,14 @@ def record(stats: dict[str, dict[str, str]], writes: int, users: int, duration: 
         "## Load test",
         "",
         f"Last run: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {users} users for "
-        f"{duration}, gunicorn with 4 workers and PostgreSQL on loopback, demo data "
-        "(`make loadtest`; `loadtest/run.sh`). Goal: p95 under 500 ms.",
+        f"{duration}, 1–3 s of thought between steps, gunicorn with 4 workers and "
+        "PostgreSQL on loopback, demo data (`make loadtest`; `loadtest/run.sh`). "
+        "The figures are counted once all users have logged in (locust `--reset-stats`); "
+        "the run fails on any 5xx or more than 1 % failures over the whole run, logins "
+        "included. Goal: p95 under 500 ms.",
+        "",
+        f"Machine: {os.cpu_count()} cores, shared with whatever else ran at the time "
+        f"(load average at the end: {os.getloadavg()[0]:.1f}).",
         "",
         f"- requests: {total['Request Count']}, failures: {total['Failure Count']}, "
         f"confirmed writes checked in the database: {writes}",

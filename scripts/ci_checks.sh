@@ -77,11 +77,14 @@ run_schemathesis() {
     -d '{"username": "office", "password": "demo-2026"}' \
     "http://127.0.0.1:$port/api/v1/auth/token" | "$BIN/python" -c 'import json,sys; print(json.load(sys.stdin)["token"])')
   # The token endpoints are left out: revoking the run's own token would end the run.
+  # The coverage phase is left out: on Python 3.11 it trips over an internal error of
+  # hypothesis ("AST constructor recursion depth mismatch"), not over the API.
   "$BIN/st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,response_schema_conformance \
     --exclude-path-regex '/auth/token' \
-    --max-examples "${SCHEMATHESIS_EXAMPLES:-10}" --max-time "${SCHEMATHESIS_SECONDS:-420}" \
+    --max-examples "${SCHEMATHESIS_EXAMPLES:-10}" --max-time "${SCHEMATHESIS_SECONDS:-300}" \
+    --phases examples,fuzzing,stateful \
     --request-timeout 20 --workers 2 --seed 20261121 --no-color \
     --report junit --report-dir "$work/report" || status=$?
   kill "$server" 2>/dev/null || true

@@ -14,7 +14,7 @@ def test_first_load_of_the_ticket_list_is_under_300_kb(open_session, browser, mi
     cold = open_session("cold cache")
     cold.context.add_cookies(state["cookies"])
     finished = []
-    cold.page.on("requestfinished", finished.append)
+    cold.page.on("requestfinished", lambda request: finished.append(request))
     cold.goto("/tickets", check=False)
     cold.page.wait_for_load_state("networkidle")
 

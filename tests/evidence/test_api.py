@@ -270,3 +270,27 @@ def test_openapi_lists_the_evidence_endpoints(client):
     download = document["paths"]["/api/v1/evidence/{evidence_id}/download"]["get"]
     assert "application/octet-stream" in download["responses"]["200"]["content"]
     assert "get" in document["paths"]["/api/v1/tickets/{ticket_id}/evidence"]
+
+
+def test_answers_match_the_documented_schemas(world, store, post_file, api, client, app,
+                                              monkeypatch):
+    from tests.api.test_openapi import check
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    upload_path = "/api/v1/tickets/{ticket_id}/evidence"
+    created = post_file("unit_k1", world.t1.id)
+    check(document, upload_path, "POST", created)
+    check(document, upload_path, "POST", post_file("unit_k1", world.t1.id))  # 409 duplicate
+    check(document, upload_path, "POST", post_file("unit_k1", world.t1.id, b"", "空.pdf"))  # 422
+    monkeypatch.setitem(app.config, "EVIDENCE_MAX_FILE_MB", 0.001)
+    check(document, upload_path, "POST", post_file("unit_k1", world.t1.id, b"x" * 2000, "a.txt"))
+    caller = api("unit_k1")
+    check(document, upload_path, "GET", caller.get(f"/api/v1/tickets/{world.t1.id}/evidence"))
+    evidence_id = created.get_json()["id"]
+    # The download is documented as binary (application/octet-stream); the file itself is
+    # served with the media type its checked content has.
+    download = caller.get(f"/api/v1/evidence/{evidence_id}/download")
+    assert "200" in document["paths"]["/api/v1/evidence/{evidence_id}/download"]["get"]["responses"]
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    check(document, "/api/v1/evidence/{evidence_id}/withdraw", "POST",
+          caller.post(f"/api/v1/evidence/{evidence_id}/withdraw", json={"reason": "x"}))

@@ -1,5 +1,4 @@
 """What a file really is: names, types checked against content, ZIP bomb limits."""
-import zipfile
 from pathlib import Path
 
 import pytest

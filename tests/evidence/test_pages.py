@@ -11,7 +11,7 @@ from tests.evidence import samples
 from tests.evidence.conftest import evidence_count, multipart, stored_files
 from tracker.extensions import db
 from tracker.models import AuditEvent, Evidence
-from tracker.services import evidence, workflow
+from tracker.services import evidence
 
 
 def first_id(response) -> int:

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import boto3
 import pytest
-from sqlalchemy import select
 
 from tests.evidence import samples
 from tests.evidence.conftest import evidence_count, multipart

@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from tracker import create_app
-from tracker.config import TestConfig
+from tracker.config import TestConfig, engine_options
 from tracker.db_guards import audit_guards_installed, audit_guards_lifted
 from tracker.extensions import db
 from tracker.models import AuditChain, AuditEvent
@@ -151,6 +151,7 @@ def test_concurrent_writers_extend_one_chain(app, tmp_path):
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
+        SQLALCHEMY_ENGINE_OPTIONS = engine_options(url)
         UPLOAD_FOLDER = str(tmp_path / "uploads")
 
     other = create_app(Config)  # its own engine and connections, as another worker

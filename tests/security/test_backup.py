@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from tests.evidence import samples
 from tracker import create_app
-from tracker.config import TestConfig
+from tracker.config import TestConfig, engine_options
 from tracker.extensions import db
 from tracker.models import Ticket, TicketStatus, User
 from tracker.services import audit, backup, demo, evidence
@@ -92,6 +92,7 @@ def test_backup_restores_into_a_new_database_and_folder_with_equal_rows_and_file
 
     class Fresh(TestConfig):
         SQLALCHEMY_DATABASE_URI = target_url
+        SQLALCHEMY_ENGINE_OPTIONS = engine_options(target_url)
         UPLOAD_FOLDER = str(tmp_path / "restored-uploads")
 
     fresh = create_app(Fresh)
@@ -130,6 +131,7 @@ def test_restore_refuses_a_damaged_backup_before_writing_anything(app, world, tm
 
     class Fresh(TestConfig):
         SQLALCHEMY_DATABASE_URI = target_url
+        SQLALCHEMY_ENGINE_OPTIONS = engine_options(target_url)
         UPLOAD_FOLDER = str(tmp_path / "restored-uploads")
 
     fresh = create_app(Fresh)

@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from tests import factories
 from tracker import create_app
-from tracker.config import TestConfig
+from tracker.config import TestConfig, engine_options
 from tracker.extensions import db
 from tracker.models import Notification, Setting, User
 
@@ -200,6 +200,7 @@ def test_untrusted_host_header_is_refused(world, client, config_override):
 
 def production_config(**values):
     base = {"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options("sqlite://"),
             "SECRET_KEY": "k3Q9-real-secret-with-enough-entropy-0123456789",
             "TESTING": False, "DEBUG": False}
     base.update(values)
@@ -229,6 +230,7 @@ def test_production_never_loads_the_demo():
         ENV_NAME = "production"
         SECRET_KEY = "k3Q9-real-secret-with-enough-entropy-0123456789"
         SQLALCHEMY_DATABASE_URI = "sqlite://"
+        SQLALCHEMY_ENGINE_OPTIONS = engine_options("sqlite://")
 
     app = create_app(Production)
     with app.app_context():

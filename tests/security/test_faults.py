@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 from tests import factories
 from tests.evidence import samples
 from tracker import create_app
-from tracker.config import TestConfig
+from tracker.config import TestConfig, engine_options
 from tracker.extensions import db
 from tracker.models import Evidence, Ticket
 from tracker.services import accounts, audit, workflow
@@ -107,6 +107,7 @@ def test_after_the_disk_has_room_again_the_same_upload_succeeds(world, api, full
 def test_sqlite_connections_use_wal_and_wait_for_other_writers(tmp_path):
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'wal.sqlite3'}"
+        SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
 
     other = create_app(Config)
     with other.app_context():
@@ -161,6 +162,7 @@ def test_sqlite_under_four_gunicorn_workers_never_reports_a_locked_database(tmp_
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
+        SQLALCHEMY_ENGINE_OPTIONS = engine_options(url)
         UPLOAD_FOLDER = str(tmp_path / "uploads")
 
     ids, tokens = seed(create_app(Config), tickets=8)
@@ -279,6 +281,7 @@ def test_requests_recover_after_postgresql_restarts_and_nothing_is_half_written(
         cluster, tmp_path):
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = cluster.url
+        SQLALCHEMY_ENGINE_OPTIONS = engine_options(cluster.url)
         UPLOAD_FOLDER = str(tmp_path / "uploads")
 
     app = create_app(Config)
@@ -327,6 +330,7 @@ def test_a_request_while_the_database_is_down_fails_closed_with_a_generic_error(
         cluster, tmp_path):
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = cluster.url
+        SQLALCHEMY_ENGINE_OPTIONS = engine_options(cluster.url)
         UPLOAD_FOLDER = str(tmp_path / "uploads")
         PROPAGATE_EXCEPTIONS = False
 

@@ -37,7 +37,6 @@ from tracker.models import (
     Evidence,
     EvidenceStatus,
     Finding,
-    Inspection,
     ProgressUpdate,
     Role,
     Ticket,

@@ -50,6 +50,7 @@ from tracker.services.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from tracker.views import evidence as evidence_views
 from tracker.views.forms import apply_errors
 from tracker.views.ui import list_sep, timeline_label
 
@@ -238,9 +239,7 @@ def _after_progress(update: ProgressUpdate) -> None:
     files here keeps a progress update and its evidence one change; raising a DomainError
     (e.g. ValidationFailed with a field name) undoes both and shows the message.
     """
-    from tracker.views.evidence import attach_progress_files  # evidence area; no cycle at import
-
-    attach_progress_files(update)
+    evidence_views.attach_progress_files(update)
 
 
 def _do_acknowledge(ticket, form):
@@ -413,7 +412,7 @@ def history_label(action: str) -> str:
         "extension_refused": _("Extension refused"), "edit": _("Changed by the office"),
         "cancel": _("Cancelled"), "reopen": _("Reopened"),
     }
-    return labels.get(name, action)
+    return labels.get(name) or evidence_views.history_label(action) or action
 
 
 @dataclass
