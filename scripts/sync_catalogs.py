@@ -22,6 +22,7 @@ def run(*args: str) -> None:
 
 def main() -> None:
     run("-q", "extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+        "--ignore-dirs", ".*",  # the default would also skip _partials/ (names starting with _)
         "-o", str(POT), "tracker", "templates")
     for locale in ("zh", "en"):
         po = CATALOGS / locale / "LC_MESSAGES" / "messages.po"
