@@ -76,3 +76,23 @@ BENCH_ARGS ?=
 .PHONY: bench
 bench: install
 	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(BIN)/python -m bench.run --scale $(SCALE) $(BENCH_ARGS)
+
+# --- end-to-end in a real browser (issue 8): tests_e2e/, docs/screenshots/ ---------------
+# Playwright for Python drives Debian's Chromium (/usr/bin/chromium, `apt-get install
+# chromium`); no browser is ever downloaded. The app runs under gunicorn on loopback
+# against a fresh SQLite database with the demo world. `make test` does not run these.
+.PHONY: test-e2e screenshots
+E2E_ARGS ?=
+
+$(VENV)/.playwright: $(VENV)/.installed constraints.txt
+	$(BIN)/pip install -q -c constraints.txt playwright
+	touch $@
+
+test-e2e: install $(VENV)/.playwright
+	@test -x /usr/bin/chromium || { echo "Chromium is missing: apt-get install -y chromium" >&2; exit 1; }
+	$(BIN)/python -m pytest tests_e2e -p no:xdist $(E2E_ARGS)
+
+# The same run, saving the screenshots the README shows into docs/screenshots/.
+screenshots: install $(VENV)/.playwright
+	@test -x /usr/bin/chromium || { echo "Chromium is missing: apt-get install -y chromium" >&2; exit 1; }
+	E2E_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests_e2e -p no:xdist $(E2E_ARGS)

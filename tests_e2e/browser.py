@@ -71,6 +71,7 @@ class Session:
         self.variant = variant
         self.screenshots = screenshots
         self.name = name
+        self.javascript = javascript
         self.console_errors: list[str] = []
         self.external_requests: list[str] = []
         self.allowed_console: list[re.Pattern] = []
@@ -128,7 +129,9 @@ class Session:
         return response
 
     def check(self, *, axe: bool = True) -> None:
-        self.checks.run(self.page, axe=axe)
+        """The page checks; axe-core needs the page's scripts to run, so a context
+        without JavaScript gets the others only."""
+        self.checks.run(self.page, axe=axe and self.javascript)
 
     def shot(self, name: str, *, full_page: bool = False) -> None:
         if self.screenshots is not None:

@@ -55,9 +55,12 @@ SIDEWAYS_SCROLL = """() => {
   // The culprits: elements sticking out on the right of a parent that does not.
   const culprits = [];
   for (const el of document.body.querySelectorAll('*')) {
-    if (el.closest('.table-scroll')) continue;
+    // A wide table scrolls inside its .table-scroll; something positioned absolutely
+    // in it escapes that box unless the box is its containing block.
+    const placed = ['absolute', 'fixed'].includes(getComputedStyle(el).position);
+    if (el.closest('.table-scroll') && !placed) continue;
     const box = el.getBoundingClientRect();
-    const parent = el.parentElement.getBoundingClientRect();
+    const parent = placed ? {right: 0} : el.parentElement.getBoundingClientRect();
     if (box.width > 0 && box.right > width + 1 && parent.right <= width + 1) {
       culprits.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
         + (typeof el.className === 'string' && el.className.trim()
@@ -77,10 +80,9 @@ COLOUR_ONLY = """() => {
   for (const el of document.querySelectorAll(sel)) {
     if (el.closest('.notification-bell, .nav-tabs, .nav-pills')) continue;  // counts, not status
     const text = (el.textContent || '').replace(/[\\s●○•\\u25CF]+/g, '');
-    if (!text || /^[\\d+%]+$/.test(text) && !el.getAttribute('aria-label')) {
-      if (text && el.closest('a[aria-label], [title]')) continue;
-      out.push(el.outerHTML.slice(0, 140));
-    }
+    // A bare number is a count: fine where a column header or a label names it.
+    const named = el.closest('td, a[aria-label], [title]') || el.getAttribute('aria-label');
+    if (!text || (/^[\\d+%]+$/.test(text) && !named)) out.push(el.outerHTML.slice(0, 140));
   }
   return out;
 }"""

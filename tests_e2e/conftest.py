@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import tempfile
 import time
@@ -26,8 +27,14 @@ from tests_e2e import seed as seeding
 from tests_e2e import server as serving
 from tests_e2e.browser import CHROMIUM, CHROMIUM_ARGS, VARIANTS, Session
 
-#: (page name, variant) pairs whose screenshots the README shows.
-README_SHOTS_VARIANTS = {"desktop-zh", "phone-zh", "desktop-en"}
+#: The screenshots kept in docs/screenshots: (page, variant). The README shows some.
+SHOTS = {
+    ("login", "desktop-zh"), ("dashboard", "desktop-zh"), ("dashboard", "desktop-en"),
+    ("tickets", "desktop-zh"), ("ticket", "desktop-zh"), ("ticket", "phone-zh"),
+    ("inspection", "desktop-zh"), ("my-tickets", "phone-zh"), ("my-tickets", "desktop-en"),
+    ("ticket-submitted", "phone-en"), ("finding-split", "desktop-zh"),
+    ("dashboard-inspection", "phone-zh"), ("not-found", "phone-zh"),
+}
 
 
 class Screenshots:
@@ -36,13 +43,22 @@ class Screenshots:
         folder.mkdir(parents=True, exist_ok=True)
 
     def take(self, page, name: str, variant, *, full_page: bool = False) -> None:
-        if variant.name not in README_SHOTS_VARIANTS:
+        if (name, variant.name) not in SHOTS:
             return
         page.screenshot(path=str(self.folder / f"{name}-{variant.name}.png"),
                         full_page=full_page, animations="disabled")
 
 
 _report: dict = {"notes": [], "timings": {}}
+
+
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    # CI's time limit sends SIGTERM: stop like Ctrl-C, so the server is shut down too.
+    signal.signal(signal.SIGTERM, _interrupted)
 
 
 @pytest.fixture(scope="session")

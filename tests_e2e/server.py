@@ -139,10 +139,9 @@ class LiveServer:
         log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [PYTHON, "-m", "gunicorn", "--workers", "2", "--threads", "4",
-             "--bind", f"{HOST}:{self.port}", "--timeout", "120",
+             "--bind", f"{HOST}:{self.port}", "--timeout", "120", "--graceful-timeout", "5",
              "--access-logfile", "-", "--error-logfile", "-", "wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
 
     def wait_ready(self, timeout: float = 60) -> "LiveServer":
@@ -173,7 +172,7 @@ class LiveServer:
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.kill()
             self.process.wait(timeout=5)
 
 

@@ -13,16 +13,16 @@ def test_pages_read_and_forms_post_without_javascript(open_session, mine):
     page = s.page
     s.login(mine.fin, PASSWORD)
     expect(page.locator("#group-acknowledge")).to_contain_text(OTHER_UNIT_TITLE)
-    s.check(axe=False)
+    s.check()
 
     s.goto("/tickets", check=False)
     expect(page.locator("table.ticket-table")).to_contain_text(OTHER_UNIT_TITLE)
-    s.check(axe=False)
+    s.check()
 
     s.goto(f"/tickets/{mine.fin_ticket}", check=False)
     expect(page.locator("h1")).to_contain_text(OTHER_UNIT_TITLE)
     expect(page.locator("main")).to_contain_text(mine.fin_unit)
-    s.check(axe=False)
+    s.check()
 
     progress = page.locator("#action-progress")
     progress.get_by_label(s.t("What has been done")).fill("已将教育经费预算执行情况报县政府常务会议审议。")
@@ -39,4 +39,4 @@ def test_pages_read_and_forms_post_without_javascript(open_session, mine):
     with page.expect_navigation():
         upload.get_by_role("button", name=s.t("Upload"), exact=True).click()
     expect(page.locator("#evidence .evidence-name a", has_text=FILE_NAME)).to_be_visible()
-    s.check(axe=False)
+    s.check()

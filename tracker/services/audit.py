@@ -3,10 +3,11 @@
 The events form a hash chain: when an event is inserted, the chain's head (the single
 `audit_chain` row) is locked, the event gets the head's hash as `prev_hash` and its own
 `hash` = SHA-256 of its canonical content, and the head moves to it. Concurrent
-transactions therefore extend the chain one after the other (PostgreSQL and MariaDB:
-SELECT … FOR UPDATE on the head row; SQLite: the head row is written first, which takes
-the database's single write lock). `verify()` walks the chain in id order and reports any
-event that was changed, removed or inserted out of turn.
+transactions therefore extend the chain one after the other: the head row is locked by an
+upsert (a row lock on PostgreSQL and MariaDB, the single write lock on SQLite) and read
+with SELECT … FOR UPDATE, before the event is inserted, so ids follow the chain's order.
+`verify()` walks the chain in id order and reports any event that was changed, removed or
+inserted out of turn.
 """
 import hashlib
 import json
@@ -115,34 +116,34 @@ def compute_hash(row: Any) -> str:
 
 
 def _lock_head(connection: Connection) -> tuple[str, int]:
-    """The chain's head, locked until the transaction ends (created if missing)."""
+    """The chain's head, locked until the transaction ends (created if missing).
+
+    One upsert takes the lock whether or not the row exists yet (creating it for the
+    very first event), so concurrent writers queue on the row instead of deadlocking on
+    its absence; then a locking read fetches the newest committed head (MariaDB's
+    repeatable-read snapshot could otherwise be older than the lock)."""
     table = AuditChain.__table__
-    if connection.dialect.name == "sqlite":
-        # Writing first takes SQLite's write lock before the head is read.
-        connection.execute(update(table).where(table.c.id == HEAD_ID)
-                           .values(event_count=table.c.event_count))
-        statement = select(table.c.last_hash, table.c.event_count).where(table.c.id == HEAD_ID)
-    else:
-        statement = (select(table.c.last_hash, table.c.event_count)
-                     .where(table.c.id == HEAD_ID).with_for_update())
-    head = connection.execute(statement).first()
-    if head is None:
-        # The very first event: create the head, letting a concurrent creator win.
-        connection.execute(_insert_ignoring_duplicate(connection, table).values(
-            id=HEAD_ID, last_hash=GENESIS, event_count=0, updated_at=clock.now_utc()))
-        head = connection.execute(statement).first()
-    return head.last_hash, head.event_count
-
-
-def _insert_ignoring_duplicate(connection: Connection, table):
+    values = {"id": HEAD_ID, "last_hash": GENESIS, "event_count": 0,
+              "updated_at": clock.now_utc()}
     name = connection.dialect.name
     if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing(index_elements=[table.c.id])
-    if name == "sqlite":
-        return insert(table).prefix_with("OR IGNORE")
-    return insert(table).prefix_with("IGNORE")
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.mysql import insert as dialect_insert
+    statement = dialect_insert(table).values(values)
+    if name == "mysql":
+        statement = statement.on_duplicate_key_update(event_count=table.c.event_count)
+    else:
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.id], set_={"event_count": table.c.event_count})
+    connection.execute(statement)
+    head = select(table.c.last_hash, table.c.event_count).where(table.c.id == HEAD_ID)
+    if name != "sqlite":
+        head = head.with_for_update()
+    row = connection.execute(head).one()
+    return row.last_hash, row.event_count
 
 
 @sa_event.listens_for(AuditEvent, "before_insert")
