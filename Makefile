@@ -95,4 +95,5 @@ test-e2e: install $(VENV)/.playwright
 # The same run, saving the screenshots the README shows into docs/screenshots/.
 screenshots: install $(VENV)/.playwright
 	@test -x /usr/bin/chromium || { echo "Chromium is missing: apt-get install -y chromium" >&2; exit 1; }
+	@fc-list :lang=zh | grep -q . || { echo "No Chinese font: apt-get install -y fonts-wqy-microhei" >&2; exit 1; }
 	E2E_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests_e2e -p no:xdist $(E2E_ARGS)

@@ -20,13 +20,15 @@ def demo(prepared):
 def test_demo_pages_of_office_unit_and_supervisor(open_session, demo):
     s = open_session("visitor")
     page = s.page
-    s.goto("/login")
+    s.goto("/login?lang=en" if s.variant.lang == "en" else "/login")
     expect(page.locator("main")).to_contain_text("unit_a")
     s.shot("login")
 
     s.login("office", DEMO_PASSWORD)
     assert page.url.endswith("/dashboard")
     s.check()
+    page.locator("#dashboard-charts svg").first.wait_for()
+    page.wait_for_timeout(1200)  # the charts' own drawing animation
     s.shot("dashboard", full_page=not s.variant.is_phone)
     s.goto("/tickets")
     s.shot("tickets")

@@ -29,7 +29,7 @@ def test_office_registers_splits_watches_drills_and_exports(open_session, mine, 
     title = f"{today.year}年{mine.county}校园安全专项督查反馈意见"
     s.login(mine.office, PASSWORD)
     s.check()
-    s.shot("dashboard")
+    s.shot("dashboard-county")
 
     # Register the inspection.
     with page.expect_navigation():

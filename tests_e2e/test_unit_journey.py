@@ -26,6 +26,11 @@ def test_unit_user_acknowledges_reports_uploads_and_submits(open_session, mine):
     s.check()
     s.shot("my-tickets")
 
+    # The keyboard's first stop skips the menu.
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.textContent.trim()")
+    assert focused == s.t("Skip to main content"), focused
+
     # The overdue ticket: a red light that also says "overdue", and by how many days.
     overdue_row = page.locator("tr", has_text=OVERDUE_TITLE)
     light = overdue_row.locator(".light-badge")
@@ -41,6 +46,11 @@ def test_unit_user_acknowledges_reports_uploads_and_submits(open_session, mine):
         waiting.get_by_role("link", name=NEW_TITLE).first.click()
     assert page.url.endswith(f"/tickets/{mine.new_ticket}")
     s.check()
+    deadline = page.locator(".ticket-facts dt").filter(
+        has_text=re.compile("^" + re.escape(s.t("Deadline")) + "$")).locator(
+        "xpath=following-sibling::dd[1]").inner_text()
+    date_form = r"\d{4}年\d{1,2}月\d{1,2}日" if s.variant.lang == "zh_CN" else r"[A-Z][a-z]{2} \d{1,2}, \d{4}"
+    assert re.search(date_form, deadline), f"deadline not in the locale's form: {deadline!r}"
 
     # Acknowledge with the keyboard alone.
     acknowledge = page.locator("#action-acknowledge").get_by_role("button")
