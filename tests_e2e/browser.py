@@ -74,6 +74,7 @@ class Session:
         self.javascript = javascript
         self.console_errors: list[str] = []
         self.external_requests: list[str] = []
+        self.failed_assets: list[str] = []
         self.allowed_console: list[re.Pattern] = []
         options = dict(base_url=base_url, viewport={"width": variant.width,
                                                     "height": variant.height},
@@ -100,6 +101,7 @@ class Session:
 
     def _watch(self, page) -> None:
         page.on("console", lambda message: self._console(page, message))
+        page.on("response", self._response)
         page.on("pageerror", lambda error: self.console_errors.append(
             f"{page.url}: uncaught {error}"))
 
@@ -110,6 +112,11 @@ class Session:
         if any(p.search(text) for p in self.allowed_console):
             return
         self.console_errors.append(f"{page.url.removeprefix(self.base_url)}: {text}")
+
+    def _response(self, response) -> None:
+        """A style, script, image or icon the page asked for and did not get."""
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.failed_assets.append(f"{response.status} {response.url}")
 
     def allow_console(self, pattern: str) -> None:
         """An error the journey provokes on purpose (e.g. the not-found page's 404)."""
@@ -165,5 +172,6 @@ class Session:
         found = list(self.checks.problems)
         found += [f"[console] {e}" for e in self.console_errors]
         found += [f"[external request] {u}" for u in self.external_requests]
+        found += [f"[missing asset] {u}" for u in self.failed_assets]
         self.context.close()
         return found

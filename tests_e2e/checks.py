@@ -7,18 +7,16 @@
 - the page is in the chosen language: <html lang>, and no untranslated interface text
   (labels, buttons, column headers, legends, menu links) in the other language.
 
-Console errors and requests leaving 127.0.0.1 are watched by `browser.Session` for the
-whole journey. A check collects problems instead of stopping the journey, so one run
+Console errors, requests leaving 127.0.0.1 and assets answered with an error are watched
+by `browser.Session` for the whole journey. A check collects problems instead of stopping the journey, so one run
 reports everything; the test fails at its end when any was found.
 """
 from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-AXE_PATH = ROOT / "tracker" / "static" / "vendor" / "axe-core" / "axe.min.js"
+#: The vendored axe-core (tracker/static/vendor/axe-core/axe.min.js) as the app serves it.
 AXE_URL = "/static/vendor/axe-core/axe.min.js"
 PHONE_MAX_WIDTH = 480
 #: Kinds of problem not to report (a developer's switch while catalogs are being merged,

@@ -1,7 +1,8 @@
 """The journeys' own data, built through the services as the people who would act.
 
 Every variant of a journey (desktop or phone, Chinese or English) changes what it touches,
-so each variant gets a county of its own under 白银市, with its own education bureau,
+so each variant gets a county of its own (under 海东市, in a province apart from the demo
+world's), with its own education bureau,
 finance bureau and human-resources bureau (unit users), a county supervisor and a county
 office. The office's dashboard then counts only that county: its figures are known.
 
@@ -18,10 +19,10 @@ PASSWORD = "e2e-journeys-2026"
 
 #: Variant name → (county code, county name, short key of the accounts).
 COUNTIES = {
-    "desktop-zh": ("620402", "白银区", "dz"),
-    "desktop-en": ("620403", "平川区", "de"),
-    "phone-zh": ("620421", "靖远县", "pz"),
-    "phone-en": ("620422", "会宁县", "pe"),
+    "desktop-zh": ("630202", "乐都区", "dz"),
+    "desktop-en": ("630203", "平安区", "de"),
+    "phone-zh": ("630222", "民和回族土族自治县", "pz"),
+    "phone-en": ("630223", "互助土族自治县", "pe"),
 }
 
 INSPECTION_TITLE = "{year}年县域义务教育优质均衡发展督导评估反馈意见"
@@ -178,10 +179,10 @@ def _build(services: Services) -> World:
         user.must_change_password = False
         return user
 
-    root = db.session.scalar(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id))
-    if root is None:
-        root = unit("62", "甘肃省", UnitKind.PROVINCE, None)
-    city = unit("6204", "白银市", UnitKind.CITY, root.id)
+    # A province of its own: the demo world's offices never see the journeys' data, so
+    # the README's screenshots show the demo alone.
+    root = unit("63", "青海省", UnitKind.PROVINCE, None)
+    city = unit("6302", "海东市", UnitKind.CITY, root.id)
     category = db.session.scalar(select(Category).where(Category.name == "校园安全"))
     if category is None:
         category = Category(code="e2e-safety", name="校园安全", sort_order=90)
@@ -216,8 +217,8 @@ def _build(services: Services) -> World:
         inspection = inspections.create_inspection(office, inspections.InspectionDraft(
             title=INSPECTION_TITLE.format(year=today.year - 1),
             kind="evaluation", year=today.year - 1, owner_unit_id=office_unit.id,
-            inspected_body=f"{county_name}人民政府", inspecting_body="白银市人民政府教育督导委员会办公室",
-            document_number=f"白政教督函〔{today.year - 1}〕{int(code[-2:])}号",
+            inspected_body=f"{county_name}人民政府", inspecting_body="海东市人民政府教育督导委员会办公室",
+            document_number=f"东政教督函〔{today.year - 1}〕{int(code[-2:])}号",
             feedback_on=today - timedelta(days=120), default_deadline=today + timedelta(days=60),
             signoff_levels=1, supervisors_may_sign_off=True))
         v.inspection_id = inspection.id

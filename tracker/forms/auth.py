@@ -5,10 +5,16 @@ from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=80)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    # autocomplete names the purpose of each field (WCAG 1.3.5): password managers and
+    # assistive technology fill and announce them correctly.
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=80)],
+                           render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new_password = PasswordField(_l("New password"), validators=[DataRequired()])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(_l("New password"), validators=[DataRequired()],
+                                 render_kw={"autocomplete": "new-password"})
