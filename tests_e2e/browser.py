@@ -26,6 +26,17 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 20_000
 
 
+#: The focused element, and whether nothing shows it (no outline, no shadow).
+FOCUS_STOP = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return {invisible: false, html: ''};
+  const style = getComputedStyle(el);
+  const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+  const shadow = style.boxShadow && style.boxShadow !== 'none';
+  return {invisible: !(outline || shadow), html: el.outerHTML.slice(0, 120)};
+}"""
+
+
 @dataclass(frozen=True)
 class Variant:
     name: str
@@ -140,9 +151,29 @@ class Session:
         without JavaScript gets the others only."""
         self.checks.run(self.page, axe=axe and self.javascript)
 
-    def shot(self, name: str, *, full_page: bool = False) -> None:
+    def shot(self, name: str, *, full_page: bool = False, at=None) -> None:
+        """A screenshot for docs/screenshots (`make screenshots`); `at`: a locator to
+        scroll to first (on a phone the interesting part is often below the menu)."""
         if self.screenshots is not None:
+            if at is not None:
+                at.evaluate("el => el.scrollIntoView({block: 'start'})")
             self.screenshots.take(self.page, name, self.variant, full_page=full_page)
+
+    def tab_to(self, target, limit: int = 200) -> int:
+        """Press Tab until `target` has the focus, as a keyboard user would; every stop on
+        the way must show where the focus is. Returns the number of presses."""
+        page = self.page
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        for presses in range(1, limit + 1):
+            page.keyboard.press("Tab")
+            stop = page.evaluate(FOCUS_STOP)
+            if stop["invisible"]:
+                self.checks.problems.append(
+                    f"[focus] {page.url.removeprefix(self.base_url)}: no visible focus on "
+                    f"{stop['html']}")
+            if target.evaluate("el => el === document.activeElement"):
+                return presses
+        raise AssertionError(f"{limit} presses of Tab never reached {target}")
 
     def login(self, username: str, password: str) -> None:
         """Log in with the keyboard; an English reader first picks English in the menu."""

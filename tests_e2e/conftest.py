@@ -6,6 +6,9 @@ Environment:
   E2E_SCREENSHOTS   folder for the README screenshots (`make screenshots`); unset: none
   E2E_WORKDIR       where the database, uploads and server log go (default: a temp dir)
   E2E_CHROMIUM      the browser (default /usr/bin/chromium)
+  E2E_TEMPLATE      a developer's shortcut: keep the built database there and reuse it
+  E2E_SKIP          a developer's switch: kinds of page problem not to report
+                    (e.g. "untranslated" while catalogs are being merged); CI sets none
 """
 from __future__ import annotations
 
@@ -26,6 +29,9 @@ from playwright.sync_api import sync_playwright
 from tests_e2e import seed as seeding
 from tests_e2e import server as serving
 from tests_e2e.browser import CHROMIUM, CHROMIUM_ARGS, VARIANTS, Session
+
+#: Screenshots and HTML of the pages of a failed journey, and the server's log.
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "e2e"
 
 #: The screenshots kept in docs/screenshots: (page, variant). The README shows some.
 SHOTS = {
@@ -86,12 +92,13 @@ def _schema_fingerprint() -> str:
 def _template() -> Path | None:
     """E2E_TEMPLATE (a developer's shortcut): a folder keeping the built and seeded
     database of a first run, copied by later runs of the same day and schema instead of
-    rebuilding. Another day or another schema builds it anew."""
+    rebuilding. Another day, schema or seed builds it anew."""
     folder = os.environ.get("E2E_TEMPLATE")
     if not folder:
         return None
     path = Path(folder)
-    stamp = f"{date.today().isoformat()} {_schema_fingerprint()}"
+    seed_source = hashlib.sha1(Path(seeding.__file__).read_bytes()).hexdigest()
+    stamp = f"{date.today().isoformat()} {_schema_fingerprint()} {seed_source}"
     if path.exists() and not (
             (path / "stamp").exists() and (path / "stamp").read_text() == stamp):
         shutil.rmtree(path)
@@ -149,7 +156,10 @@ def _server_and_world(prepared, services, workdir):
     server.stop()
     errors = [line for line in server.log().splitlines() if " ERROR " in line]
     if errors:
-        _report["notes"].append(f"server logged {len(errors)} errors; first: {errors[0][:200]}")
+        _report["notes"].append(f"server logged {len(errors)} errors; first: {errors[0][:200]}"
+                                f" (log: {ARTIFACTS / 'server.log'})")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(server.log_path, ARTIFACTS / "server.log")
 
 
 @pytest.fixture(scope="session")
@@ -190,9 +200,10 @@ def mine(world, variant) -> seeding.VariantWorld:
 
 
 @pytest.fixture
-def open_session(browser, live_server, variant, screenshots, request, workdir):
+def open_session(browser, live_server, variant, screenshots, request):
     """open_session(name, javascript=True) → a Session; all are closed at the end and the
-    test fails if any page check, console error or outside request was found."""
+    test fails if any page check, console error or outside request was found. A failed
+    test leaves its pages in test-artifacts/e2e/."""
     sessions: list[Session] = []
 
     def open_(name: str = "", *, javascript: bool = True) -> Session:
@@ -206,8 +217,8 @@ def open_session(browser, live_server, variant, screenshots, request, workdir):
     problems = []
     for session in sessions:
         if failed:
-            folder = workdir / "failures"
-            folder.mkdir(exist_ok=True)
+            folder = ARTIFACTS
+            folder.mkdir(parents=True, exist_ok=True)
             base = folder / f"{request.node.name}-{session.name or 'page'}"
             try:
                 session.page.screenshot(path=f"{base}.png", full_page=True)
@@ -215,7 +226,9 @@ def open_session(browser, live_server, variant, screenshots, request, workdir):
             except Exception:  # noqa: BLE001 - the page may be gone; the failure is reported
                 pass
         problems += [f"{session.name or 'page'} {p}" for p in session.close()]
-    if problems and not failed:
+    if problems and failed:
+        print("also found on the journey's pages:\n  " + "\n  ".join(dict.fromkeys(problems)))
+    elif problems:
         pytest.fail("problems found on the journey's pages:\n  " + "\n  ".join(
             dict.fromkeys(problems)), pytrace=False)
 

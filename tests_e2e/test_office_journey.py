@@ -119,7 +119,7 @@ def test_office_registers_splits_watches_drills_and_exports(open_session, mine, 
         s.goto(dashboard)
         assert figure(s, s.t("Closed")) == closed
         assert figure(s, s.t("Awaiting decision")) == 3 - closed
-    s.shot("dashboard-inspection")
+    s.shot("dashboard-inspection", at=page.locator(".rollup-sentence"))
 
     # From the "closed" figure to exactly the tickets behind it.
     figures = page.get_by_role("region", name=s.t("Headline figures"))

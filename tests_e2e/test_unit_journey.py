@@ -52,9 +52,9 @@ def test_unit_user_acknowledges_reports_uploads_and_submits(open_session, mine):
     date_form = r"\d{4}年\d{1,2}月\d{1,2}日" if s.variant.lang == "zh_CN" else r"[A-Z][a-z]{2} \d{1,2}, \d{4}"
     assert re.search(date_form, deadline), f"deadline not in the locale's form: {deadline!r}"
 
-    # Acknowledge with the keyboard alone.
+    # Acknowledge with the keyboard alone: Tab to the button, Enter.
     acknowledge = page.locator("#action-acknowledge").get_by_role("button")
-    acknowledge.focus()
+    s.tab_to(acknowledge)
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(page.locator("main .alert-success")).to_contain_text(
