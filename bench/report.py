@@ -22,7 +22,10 @@ def _notes(r: dict) -> str:
     if r["case"].startswith("roll-up"):
         notes.append(f"floor {r.get('floor_p50_ms')} ms, ×{r.get('ratio')}"
                      + ("" if r.get("numbers_agree") else ", numbers differ!"))
-    if r["case"].startswith("http"):
+    if r["case"].startswith("http") and not r.get("requests"):
+        notes.append(f"no request completed within the {r.get('duration_s', 0):.0f} s run "
+                     "(wrk timeout 10 s)")
+    elif r["case"].startswith("http"):
         notes.append(f"p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, "
                      f"{r.get('errors', 0)} errors")
         if r.get("ratio") is not None:

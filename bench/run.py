@@ -61,9 +61,10 @@ def check(result: dict) -> list[tuple[str, bool]]:
     if case.startswith("problem-list import"):
         checks.append(("< 20 s", result["p95_ms"] < 20_000))
     if case.startswith("http"):
-        checks.append(("no errors", result.get("errors", 1) == 0))
+        answered = result.get("requests", 0) > 0
+        checks.append(("no errors", answered and result.get("errors", 1) == 0))
         if "bare" not in case:
-            checks.append(("p95 < 150 ms", result["p95_ms"] < 150))
+            checks.append(("p95 < 150 ms", answered and result["p95_ms"] < 150))
             checks.append(("RSS < 150 MB/worker", result.get("worker_rss_mb", 999) < 150))
         if "list page" in case:
             checks.append(("≥ 10 % of bare rps", (result.get("ratio") or 0) >= 0.10))
