@@ -155,9 +155,10 @@ class Session:
         """A screenshot for docs/screenshots (`make screenshots`); `at`: a locator to
         scroll to first (on a phone the interesting part is often below the menu)."""
         if self.screenshots is not None:
+            top = 0
             if at is not None:
-                at.evaluate("el => el.scrollIntoView({block: 'start'})")
-            self.screenshots.take(self.page, name, self.variant, full_page=full_page)
+                top = at.evaluate("el => el.getBoundingClientRect().top + window.scrollY")
+            self.screenshots.take(self.page, name, self.variant, full_page=full_page, top=top)
 
     def tab_to(self, target, limit: int = 200) -> int:
         """Press Tab until `target` has the focus, as a keyboard user would; every stop on

@@ -118,6 +118,8 @@ class PageChecks:
         self.variant = variant
         self.base_url = base_url
         self.problems: list[str] = []
+        self.pages_checked = 0
+        self.axe_runs = 0
 
     def _add(self, page, kind: str, detail) -> None:
         if kind.split()[0] in SKIP:
@@ -126,6 +128,7 @@ class PageChecks:
 
     def run(self, page, *, axe: bool = True) -> None:
         page.wait_for_load_state("load")
+        self.pages_checked += 1
         self.language(page)
         self.labels(page)
         self.colour(page)
@@ -135,6 +138,7 @@ class PageChecks:
             self.axe(page)
 
     def axe(self, page) -> None:
+        self.axe_runs += 1
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             # The app serves axe from its vendored copy ('self' for the CSP); an inline
             # copy (add_script_tag(path=...)) would be refused by script-src.

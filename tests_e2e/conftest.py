@@ -20,6 +20,7 @@ import signal
 import sqlite3
 import tempfile
 import time
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -48,14 +49,18 @@ class Screenshots:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
-    def take(self, page, name: str, variant, *, full_page: bool = False) -> None:
+    def take(self, page, name: str, variant, *, full_page: bool = False, top: float = 0) -> None:
         if (name, variant.name) not in SHOTS:
             return
-        page.screenshot(path=str(self.folder / f"{name}-{variant.name}.png"),
-                        full_page=full_page, animations="disabled")
+        path = str(self.folder / f"{name}-{variant.name}.png")
+        if top:  # one screen's height of the page, from `top` down
+            page.screenshot(path=path, full_page=True, animations="disabled", clip={
+                "x": 0, "y": max(0, top - 8), "width": variant.width, "height": variant.height})
+        else:
+            page.screenshot(path=path, full_page=full_page, animations="disabled")
 
 
-_report: dict = {"notes": [], "timings": {}}
+_report: dict = {"notes": [], "timings": {}, "pages": 0, "axe": 0}
 
 
 def _interrupted(signum, frame):
@@ -107,15 +112,19 @@ def _template() -> Path | None:
     return path
 
 
+def _copy_database(source: Path, target: Path) -> None:
+    """SQLite's online backup: a consistent copy even while the server has it open."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
 @pytest.fixture(scope="session")
 def prepared(workdir):
     started = time.monotonic()
     template = _template()
     if template is not None and (template / "world.json").exists():
         result = serving.Prepared(workdir=workdir, env=serving.app_env(workdir))
-        with sqlite3.connect(template / "e2e.sqlite3") as source, \
-                sqlite3.connect(workdir / "e2e.sqlite3") as target:
-            source.backup(target)
+        _copy_database(template / "e2e.sqlite3", workdir / "e2e.sqlite3")
         result.notes = json.loads((template / "notes.json").read_text()) + [
             f"database copied from E2E_TEMPLATE={template}"]
         result.demo_loaded = "demo data: loaded" in result.notes
@@ -144,9 +153,7 @@ def _server_and_world(prepared, services, workdir):
         built = seeding.seed_with(services)
         if template is not None:
             template.mkdir(parents=True, exist_ok=True)
-            with sqlite3.connect(prepared.workdir / "e2e.sqlite3") as source, \
-                    sqlite3.connect(template / "e2e.sqlite3") as target:
-                source.backup(target)
+            _copy_database(prepared.workdir / "e2e.sqlite3", template / "e2e.sqlite3")
             (template / "notes.json").write_text(json.dumps(prepared.notes))
             (template / "world.json").write_text(json.dumps(built.accounts()))
     _report["timings"]["journey data"] = time.monotonic() - started
@@ -225,6 +232,8 @@ def open_session(browser, live_server, variant, screenshots, request):
                 Path(f"{base}.html").write_text(session.page.content())
             except Exception:  # noqa: BLE001 - the page may be gone; the failure is reported
                 pass
+        _report["pages"] += session.checks.pages_checked
+        _report["axe"] += session.checks.axe_runs
         problems += [f"{session.name or 'page'} {p}" for p in session.close()]
     if problems and failed:
         print("also found on the journey's pages:\n  " + "\n  ".join(dict.fromkeys(problems)))
@@ -249,3 +258,12 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(note)
     for name, seconds in _report["timings"].items():
         terminalreporter.write_line(f"{name}: {seconds:.1f}s")
+    if _report["pages"]:
+        terminalreporter.write_line(f"pages checked: {_report['pages']} "
+                                    f"(axe-core on {_report['axe']})")
+
+
+@pytest.fixture
+def note():
+    """note(text): a line for the run's closing summary."""
+    return _report["notes"].append
