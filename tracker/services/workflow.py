@@ -136,7 +136,11 @@ def _text(value: str | None, name: str, *, limit: int = MAX_TEXT, required: bool
 
 
 def _finish(actor: User, ticket: Ticket, action: str, before: dict, *, note: str | None = None,
+            recorded_as: str | None = None, recorded_extra: dict | None = None,
             **data) -> Ticket:
+    """Close an action: a new version of the ticket, its audit event (named `recorded_as`
+    when the record should say more than the action, with `recorded_extra` beside the
+    ticket's new values) and the event the notifications listen to."""
     # Every change is a new version of the ticket, also one that only adds rows beside it
     # (a progress update, an extension request) or sets a value it already had: the flush
     # always updates the row, even when the clock has not moved since the last change.
@@ -145,8 +149,9 @@ def _finish(actor: User, ticket: Ticket, action: str, before: dict, *, note: str
     after = audit.snapshot(ticket)
     db.session.flush()
     after["version"] = ticket.version
-    audit.record(actor, f"ticket.{action}", "ticket", ticket.id, ticket_id=ticket.id,
-                 before=before, after=after, note=note)
+    audit.record(actor, f"ticket.{recorded_as or action}", "ticket", ticket.id,
+                 ticket_id=ticket.id, before=before, after={**after, **(recorded_extra or {})},
+                 note=note)
     db.session.flush()
     events.emit(action, ticket, actor, **data)
     return ticket
@@ -586,15 +591,9 @@ def add_progress_on_behalf(actor: User, ticket_id: int, version: int | None, uni
     update = ProgressUpdate(ticket_id=ticket.id, author_id=actor.id, unit_id=unit_id,
                             text=text, percent=percent)
     db.session.add(update)
-    ticket.updated_at = clock.now_utc()
-    flag_modified(ticket, "updated_at")
-    after = audit.snapshot(ticket)
-    db.session.flush()
-    after["version"] = ticket.version
     unit = db.session.get(Unit, unit_id)
-    audit.record(actor, "ticket.progress_on_behalf", "ticket", ticket.id, ticket_id=ticket.id,
-                 before=before, after={**after, "on_behalf_of_unit_id": unit_id},
-                 note=_("On behalf of %(unit)s: %(text)s", unit=unit.name, text=text)[:200])
-    db.session.flush()
-    events.emit("progress", ticket, actor, update=update, on_behalf_of=unit_id)
+    _finish(actor, ticket, "progress", before, recorded_as="progress_on_behalf",
+            recorded_extra={"on_behalf_of_unit_id": unit_id},
+            note=_("On behalf of %(unit)s: %(text)s", unit=unit.name, text=text)[:200],
+            update=update, on_behalf_of=unit_id)
     return update

@@ -26,7 +26,7 @@ from tracker.forms.admin import (
 from tracker.models import Role, Unit, UnitKind, User
 from tracker.services import accounts, inspections, scoping, units
 from tracker.services.errors import DomainError, Forbidden, NotFound
-from tracker.views.forms import apply_errors
+from tracker.views.forms import attempt
 from tracker.views.inspections import refuse_impossible_ids, unit_options
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -85,14 +85,10 @@ def units_page():
     if request.method == "GET" and request.args.get("parent", "").isdigit():
         form.parent_id.data = int(request.args["parent"])
     if form.validate_on_submit():
-        try:
-            unit = units.create_unit(current_user, units.UnitDraft(
-                code=form.code.data, name=form.name.data, kind=UnitKind(form.kind.data),
-                parent_id=form.parent_id.data))
-        except DomainError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
+        draft = units.UnitDraft(code=form.code.data, name=form.name.data,
+                                kind=UnitKind(form.kind.data), parent_id=form.parent_id.data)
+        saved, unit = attempt(form, lambda: units.create_unit(current_user, draft))
+        if saved:
             return _done(_("Unit %(name)s was added.", name=unit.name), ".units")
     return render_template("admin/units.html", roots=children[None], children=children,
                            form=form, total=len(rows))
@@ -135,14 +131,10 @@ def unit_page(unit_id: int):
         return _unit_page(unit)
     form = UnitForm()
     if form.validate_on_submit():
-        try:
-            units.update_unit(current_user, unit.id, units.UnitChanges(
-                code=form.code.data, name=form.name.data, kind=form.kind.data,
-                webhook_url=form.webhook_url.data))
-        except DomainError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
+        changes = units.UnitChanges(code=form.code.data, name=form.name.data,
+                                    kind=form.kind.data, webhook_url=form.webhook_url.data)
+        saved, _result = attempt(form, lambda: units.update_unit(current_user, unit.id, changes))
+        if saved:
             return _done(_("The unit was saved."), ".unit_page", unit_id=unit.id)
     return _unit_page(unit, edit_form=form)
 
@@ -155,12 +147,9 @@ def move_unit(unit_id: int):
     form = MoveUnitForm()
     _unit_forms(unit, move_form=form)
     if form.validate_on_submit():
-        try:
-            units.change_parent(current_user, unit.id, form.parent_id.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
+        saved, _result = attempt(form, lambda: units.change_parent(
+            current_user, unit.id, form.parent_id.data))
+        if saved:
             return _done(_("The unit was moved."), ".unit_page", unit_id=unit.id)
     return _unit_page(unit, move_form=form)
 
@@ -230,17 +219,14 @@ def new_user():
     form = NewUserForm()
     _user_choices(form)
     if form.validate_on_submit():
-        try:
-            user, password = accounts.create_user(current_user, accounts.UserDraft(
-                username=form.username.data, full_name=form.full_name.data,
-                role=Role(form.role.data), unit_id=form.unit_id.data,
-                scope_unit_id=form.scope_unit_id.data, email=form.email.data or None,
-                phone=form.phone.data or None))
-        except DomainError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        draft = accounts.UserDraft(
+            username=form.username.data, full_name=form.full_name.data,
+            role=Role(form.role.data), unit_id=form.unit_id.data,
+            scope_unit_id=form.scope_unit_id.data, email=form.email.data or None,
+            phone=form.phone.data or None)
+        saved, created = attempt(form, lambda: accounts.create_user(current_user, draft))
+        if saved:
+            user, password = created
             # Shown once, on this response only; never stored in clear or sent again.
             return _one_time_password(user, password, created=True)
     return render_template("admin/user_form.html", form=form, user=None)
@@ -263,15 +249,12 @@ def user_page(user_id: int):
         form.role.data = user.role.value
     _user_choices(form, user)
     if form.validate_on_submit():
-        try:
-            accounts.update_user(current_user, user.id, accounts.UserChanges(
-                full_name=form.full_name.data, role=Role(form.role.data),
-                unit_id=form.unit_id.data, scope_unit_id=form.scope_unit_id.data,
-                email=form.email.data, phone=form.phone.data))
-        except DomainError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
+        changes = accounts.UserChanges(
+            full_name=form.full_name.data, role=Role(form.role.data),
+            unit_id=form.unit_id.data, scope_unit_id=form.scope_unit_id.data,
+            email=form.email.data, phone=form.phone.data)
+        saved, _result = attempt(form, lambda: accounts.update_user(current_user, user.id, changes))
+        if saved:
             return _done(_("The account of %(name)s was saved.", name=user.full_name),
                          ".user_page", user_id=user.id)
     return render_template("admin/user_form.html", form=form, user=user)
@@ -312,13 +295,9 @@ def categories_page():
     _require_admin()
     form = CategoryForm()
     if form.validate_on_submit():
-        try:
-            category = inspections.create_category(current_user, inspections.CategoryDraft(
-                code=form.code.data, name=form.name.data))
-        except DomainError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
+        draft = inspections.CategoryDraft(code=form.code.data, name=form.name.data)
+        saved, category = attempt(form, lambda: inspections.create_category(current_user, draft))
+        if saved:
             return _done(_("Category %(name)s was added.", name=category.name),
                          ".categories")
     return render_template("admin/categories.html", rows=inspections.all_categories(),
@@ -332,13 +311,10 @@ def category_page(category_id: int):
     category = inspections.get_category(category_id)
     form = CategoryForm(obj=category if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            inspections.update_category(current_user, category.id, inspections.CategoryDraft(
-                code=form.code.data, name=form.name.data))
-        except DomainError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
+        draft = inspections.CategoryDraft(code=form.code.data, name=form.name.data)
+        saved, _result = attempt(form, lambda: inspections.update_category(
+            current_user, category.id, draft))
+        if saved:
             return _done(_("The category was saved."), ".categories")
     return render_template("admin/category.html", category=category, form=form)
 

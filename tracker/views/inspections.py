@@ -28,8 +28,8 @@ from tracker.forms.inspections import (
 )
 from tracker.models import Finding, Inspection, InspectionKind, Role, Ticket, TimelineKind, Unit
 from tracker.services import clock, deadlines, inspections, scoping, ticket_queries, workflow
-from tracker.services.errors import DomainError, Forbidden, ValidationFailed
-from tracker.views.forms import apply_errors
+from tracker.services.errors import Forbidden, ValidationFailed
+from tracker.views.forms import attempt
 from tracker.views.ui import link_to
 
 bp = Blueprint("inspections", __name__)
@@ -191,13 +191,9 @@ def create():
         form.year.data = clock.today().year
         form.owner_unit_id.data = current_user.unit_id
     if form.validate_on_submit():
-        try:
-            inspection = inspections.create_inspection(current_user, _inspection_draft(form))
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, inspection = attempt(form, lambda: inspections.create_inspection(
+            current_user, _inspection_draft(form)), ValidationFailed)
+        if saved:
             flash(_("The inspection was registered. Add its findings now."), "success")
             return redirect(url_for(".detail", inspection_id=inspection.id))
     return render_template("inspections/inspection_form.html", form=form, inspection=None)
@@ -219,13 +215,9 @@ def edit(inspection_id: int):
         form.kind.data = inspection.kind.value
     _owner_choices(form, inspection)
     if form.validate_on_submit():
-        try:
-            inspections.update_inspection(current_user, inspection.id, _inspection_draft(form))
-        except DomainError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, _result = attempt(form, lambda: inspections.update_inspection(
+            current_user, inspection.id, _inspection_draft(form)))
+        if saved:
             flash(_("The inspection was saved."), "success")
             return redirect(url_for(".detail", inspection_id=inspection.id))
     return render_template("inspections/inspection_form.html", form=form, inspection=inspection)
@@ -266,13 +258,9 @@ def new_finding(inspection_id: int):
     if request.method == "GET":
         form.number.data = inspections.next_number(inspection.id)
     if form.validate_on_submit():
-        try:
-            item = inspections.create_finding(current_user, inspection.id, _finding_draft(form))
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, item = attempt(form, lambda: inspections.create_finding(
+            current_user, inspection.id, _finding_draft(form)), ValidationFailed)
+        if saved:
             flash(_("Finding %(n)s was added.", n=item.number), "success")
             if request.form.get("then") == "another":
                 return redirect(url_for(".new_finding", inspection_id=inspection.id))
@@ -293,13 +281,9 @@ def edit_finding(finding_id: int):
         form.severity.data = item.severity.value
     _finding_choices(form, inspection, item)
     if form.validate_on_submit():
-        try:
-            inspections.update_finding(current_user, item.id, _finding_draft(form))
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        saved, _result = attempt(form, lambda: inspections.update_finding(
+            current_user, item.id, _finding_draft(form)), ValidationFailed)
+        if saved:
             flash(_("The finding was saved."), "success")
             return redirect(url_for(".finding", finding_id=item.id))
     return render_template("inspections/finding_form.html", form=form, inspection=inspection,
