@@ -3,6 +3,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import flask_babel
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
@@ -86,3 +87,41 @@ def test_template_holds_no_bare_text(template):
 def test_pages_speak_chinese_by_default_and_english_when_chosen(client):
     assert "登录" in client.get("/login").get_data(as_text=True)
     assert "Log in" in client.get("/login?lang=en").get_data(as_text=True)
+
+
+def _html_lang(response) -> str:
+    found = re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True))
+    return found.group(1) if found else ""
+
+
+def test_the_chosen_language_is_kept_in_a_long_lived_cookie_of_its_own(client, app):
+    response = client.get("/login?lang=en")
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("lang="))
+    assert cookie.startswith("lang=en;")
+    assert "Max-Age=31536000" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    # Without the session (expired, cleared), the cookie alone still says English.
+    client.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    flask_babel.refresh()
+    assert _html_lang(client.get("/login")) == "en"
+
+
+def test_logging_out_keeps_the_chosen_language_on_the_login_page(client, world, login):
+    login("unit_k1")
+    client.get("/my?lang=en")
+    flask_babel.refresh()
+    response = client.post("/logout", follow_redirects=True)
+    assert _html_lang(response) == "en"
+    assert "You have logged out." in response.get_data(as_text=True)
+    assert "Log in" in response.get_data(as_text=True)
+    flask_babel.refresh()
+    assert _html_lang(client.get("/login")) == "en"
+    # Chinese chosen back: the next logout keeps Chinese.
+    login("unit_k1")
+    client.get("/my?lang=zh_CN")
+    flask_babel.refresh()
+    assert _html_lang(client.post("/logout", follow_redirects=True)) == "zh-CN"
+
+
+def test_a_language_cookie_of_another_value_is_ignored(client):
+    client.set_cookie("lang", "fr")
+    assert _html_lang(client.get("/login")) == "zh-CN"

@@ -2,14 +2,19 @@
 
 - axe-core (vendored) finds no serious or critical violation;
 - every form field has a label (or an accessible name from aria-label/-labelledby);
-- at phone width nothing scrolls sideways except inside `.table-scroll`;
+- at phone width nothing scrolls sideways except inside `.table-scroll` (and every page
+  loaded at phone width measures itself too: `browser.MEASURE_EVERY_PAGE`);
+- at phone width every ticket's status and traffic light (with their words) are on the
+  screen without scrolling, also inside a table that scrolls;
+- the main menu is folded behind its "Menu" button on a phone and open on a desktop;
 - a status shown by colour also has a word (traffic lights, status badges);
 - the page is in the chosen language: <html lang>, and no untranslated interface text
   (labels, buttons, column headers, legends, menu links) in the other language.
 
 Console errors, requests leaving 127.0.0.1 and assets answered with an error are watched
-by `browser.Session` for the whole journey. A check collects problems instead of stopping the journey, so one run
-reports everything; the test fails at its end when any was found.
+by `browser.Session` for the whole journey, which also reports any page shown but never
+checked. A check collects problems instead of stopping the journey, so one run reports
+everything; the test fails at its end when any was found.
 """
 from __future__ import annotations
 
@@ -70,6 +75,50 @@ SIDEWAYS_SCROLL = """() => {
   return {scrollWidth: doc.scrollWidth, width, culprits};
 }"""
 
+#: At phone width: a status or a traffic light that the reader would have to scroll
+#: sideways to see (off the screen, or hidden to the right in a scrolling table).
+STATUS_OFF_SCREEN = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  for (const el of document.querySelectorAll('main .status-badge, main .light-badge')) {
+    const box = el.getBoundingClientRect();
+    if (!box.width) continue;  // not shown (e.g. a folded section)
+    let right = width;
+    const scroller = el.closest('.table-scroll');
+    if (scroller) right = Math.min(right, scroller.getBoundingClientRect().right);
+    if (box.left < -1 || box.right > right + 1) {
+      const row = el.closest('tr');
+      out.push(el.textContent.trim() + ' at x=' + Math.round(box.left) + '..' + Math.round(box.right)
+        + (row ? ' in "' + row.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40) + '"' : ''));
+    }
+    if (out.length >= 5) break;
+  }
+  return out;
+}"""
+
+#: The main menu of a signed-in page: folded behind a visible "Menu" button on a phone,
+#: every link shown and no button on a desktop.
+MAIN_MENU = """(phone) => {
+  const nav = document.querySelector('nav.main-nav');
+  if (!nav) return ['no main navigation'];
+  const links = Array.from(nav.querySelectorAll('.navbar-nav:not(.lang-switch) .nav-link'));
+  if (!links.length) return [];  // signed out: the language switch only
+  const menu = nav.querySelector('details.main-menu');
+  if (!menu) return ['the menu links are not in a folding menu (details.main-menu)'];
+  const button = menu.querySelector(':scope > summary');
+  const shown = el => el.checkVisibility();
+  const out = [];
+  if (phone) {
+    if (!button || !shown(button)) out.push('no menu button on a phone');
+    if (menu.open) out.push('the menu is open when the page loads');
+    else if (links.some(shown)) out.push('menu links shown while the menu is folded');
+  } else {
+    if (button && shown(button)) out.push('a menu button on a desktop');
+    if (!links.every(shown)) out.push('menu links hidden on a desktop');
+  }
+  return out;
+}"""
+
 #: Elements whose colour tells a status: each must also say it in words.
 COLOUR_ONLY = """() => {
   const sel = '.light-badge, .status-badge, .badge.text-bg-danger, .badge.text-bg-warning, '
@@ -92,7 +141,9 @@ INTERFACE_TEXT = """() => {
   const out = [];
   for (const el of document.querySelectorAll(sel)) {
     if (el.closest('[lang]') && el.closest('[lang]') !== document.documentElement) continue;
-    if (el.closest('[data-e2e-data], select, .navbar-text, .breadcrumb')) continue;
+    // Data, not interface: options, the user's name, breadcrumbs, notification subjects
+    // (written in the language of the moment they were sent).
+    if (el.closest('[data-e2e-data], select, .navbar-text, .breadcrumb, .notification-open')) continue;
     if (!el.offsetParent && el.tagName !== 'CAPTION') continue;  // not shown
     let text = (el.innerText || el.textContent || '').trim();
     text = text.replace(/[“"「『][^”"」』]*[”"」』]/g, ' ');  // quoted data (file names)
@@ -120,20 +171,27 @@ class PageChecks:
         self.problems: list[str] = []
         self.pages_checked = 0
         self.axe_runs = 0
+        self.checked: set[str] = set()  # the pages checked (path and query)
 
     def _add(self, page, kind: str, detail) -> None:
         if kind.split()[0] in SKIP:
             return
         self.problems.append(f"[{kind}] {page.url.removeprefix(self.base_url)}: {detail}")
 
-    def run(self, page, *, axe: bool = True) -> None:
+    def run(self, page, *, axe: bool = True, language: bool = True) -> None:
+        """`language=False`: a page shown in the other language on purpose (the login
+        page where an English reader picks English)."""
         page.wait_for_load_state("load")
         self.pages_checked += 1
-        self.language(page)
+        self.checked.add(page.url.removeprefix(self.base_url).split("#")[0] or "/")
+        if language:
+            self.language(page)
         self.labels(page)
         self.colour(page)
         if self.variant.width <= PHONE_MAX_WIDTH:
             self.sideways(page)
+            self.status_on_screen(page)
+        self.main_menu(page)
         if axe:
             self.axe(page)
 
@@ -156,6 +214,15 @@ class PageChecks:
             self._add(page, "sideways scroll",
                       f"page is {found['scrollWidth']}px wide in a {found['width']}px "
                       f"viewport; widest: {found['culprits']}")
+
+    def status_on_screen(self, page) -> None:
+        for where in page.evaluate(STATUS_OFF_SCREEN):
+            self._add(page, "status off-screen", f"status out of sight at "
+                                                 f"{self.variant.width}px: {where}")
+
+    def main_menu(self, page) -> None:
+        for problem in page.evaluate(MAIN_MENU, self.variant.width <= PHONE_MAX_WIDTH):
+            self._add(page, "menu", problem)
 
     def colour(self, page) -> None:
         for html in page.evaluate(COLOUR_ONLY):

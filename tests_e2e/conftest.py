@@ -41,6 +41,7 @@ SHOTS = {
     ("inspection", "desktop-zh"), ("my-tickets", "phone-zh"), ("my-tickets", "desktop-en"),
     ("ticket-submitted", "phone-en"), ("finding-split", "desktop-zh"),
     ("dashboard-inspection", "phone-zh"), ("not-found", "phone-zh"),
+    ("menu-open", "phone-zh"), ("ticket-list", "phone-en"),
 }
 
 

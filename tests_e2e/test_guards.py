@@ -34,3 +34,32 @@ def test_a_request_leaving_the_machine_is_blocked_and_recorded(browser, live_ser
                for f in found), found
     assert any("e2e guard probe" in f for f in found), found
     assert any("[missing asset] 404" in f and "no-such-file" in f for f in found), found
+
+
+PHONE = [v for v in VARIANTS if v.is_phone][:1]
+
+
+@pytest.mark.parametrize("variant", PHONE, ids=[v.name for v in PHONE], indirect=True)
+def test_every_page_shown_on_a_phone_is_measured_and_must_be_checked(browser, live_server,
+                                                                     variant):
+    """A page wider than the phone's screen is reported even when the journey does not stop
+    to check it, and a page shown but never checked is reported too."""
+    from tests_e2e.browser import Session
+
+    s = Session(browser, live_server.url, variant)
+    wide = ("<!doctype html><html lang='zh-CN'><head><meta name='viewport' "
+            "content='width=device-width, initial-scale=1'></head><body>"
+            "<div style='width:900px'>宽</div></body></html>")
+    try:
+        s.context.route(f"{live_server.url}/e2e-too-wide",
+                        lambda route: route.fulfill(status=200, body=wide,
+                                                    content_type="text/html; charset=utf-8"))
+        s.page.goto("/e2e-too-wide")
+        s.page.wait_for_timeout(1200)  # the second measurement, a moment after load
+        s.goto("/login")  # checked: not reported as unchecked
+    finally:
+        found = s.close()
+    assert any(f.startswith("[sideways scroll]") and "/e2e-too-wide" in f
+               and "in a 390px viewport" in f for f in found), found
+    assert any(f.startswith("[unchecked]") and "/e2e-too-wide" in f
+               and "/login" not in f for f in found), found

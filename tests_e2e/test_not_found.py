@@ -9,6 +9,7 @@ def test_unit_user_typing_another_units_ticket_url_gets_not_found(open_session, 
     s = open_session("unit")
     s.allow_console(r"status of 404")  # the browser logs the 404 it was sent
     s.login(mine.edu, PASSWORD)
+    s.check()
     response = s.goto(f"/tickets/{mine.fin_ticket}")
     assert response.status == 404
     main = s.page.locator("main")

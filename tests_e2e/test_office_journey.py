@@ -33,7 +33,7 @@ def test_office_registers_splits_watches_drills_and_exports(open_session, mine, 
 
     # Register the inspection.
     with page.expect_navigation():
-        page.get_by_role("link", name=s.t("Inspections"), exact=True).click()
+        s.menu_link(s.t("Inspections")).click()
     s.check()
     with page.expect_navigation():
         page.get_by_role("link", name=s.t("Register an inspection")).click()
@@ -130,7 +130,7 @@ def test_office_registers_splits_watches_drills_and_exports(open_session, mine, 
     expect(rows).to_have_count(2)
     for i in range(2):
         expect(rows.nth(i).locator(".status-badge")).to_have_text(s.t("closed"))
-    s.shot("ticket-list")
+    s.shot("ticket-list", at=page.locator("table.ticket-table"))
 
     # The ledger and the Word report of this inspection, opened and read.
     s.goto(dashboard, check=False)

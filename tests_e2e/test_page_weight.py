@@ -12,6 +12,7 @@ def test_first_load_of_the_ticket_list_is_under_300_kb(open_session, mine, note,
         s.login("office", "demo-2026")
     else:
         s.login(mine.office, PASSWORD)
+    s.check()
     state = s.context.storage_state()
 
     # A second browser context: the same login, an empty cache.

@@ -45,7 +45,7 @@ def test_supervisor_returns_then_signs_off_after_the_unit_resubmits(open_session
 
     # The ticket waiting for a decision: open it from the queue and return it.
     with page.expect_navigation():
-        page.get_by_role("link", name=sup.t("Awaiting my decision")).click()
+        sup.menu_link(sup.t("Awaiting my decision")).click()
     sup.check()
     with page.expect_navigation():
         page.locator("tr", has_text=SUBMITTED_TITLE).get_by_role(
@@ -64,6 +64,7 @@ def test_supervisor_returns_then_signs_off_after_the_unit_resubmits(open_session
     # The unit finds it returned, reads why, rectifies and submits again.
     unit = open_session("unit")
     unit.login(mine.hr, PASSWORD)
+    unit.check()
     returned = unit.page.locator("#group-returned")
     expect(returned).to_contain_text(SUBMITTED_TITLE)
     with unit.page.expect_navigation():

@@ -1,19 +1,39 @@
-"""Languages (zh_CN default, en second) and the date and number forms of each."""
-from datetime import date, datetime
+"""Languages (zh_CN default, en second) and the date and number forms of each.
+
+The chosen language (`?lang=` on any page, the menu's language switch) is kept in the
+session and in a long-lived `lang` cookie of its own, so that it survives logging out,
+the end of an idle session and the login page that follows."""
+from datetime import date, datetime, timedelta
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale, refresh
 from flask_login import current_user
 
 
+SUPPORTED = ("zh_CN", "en")
+#: The cookie remembering the chosen language: not part of the session, never cleared by
+#: logging out; it holds nothing but "zh_CN" or "en".
+LANG_COOKIE = "lang"
+LANG_COOKIE_AGE = timedelta(days=365)
+
+
+def chosen_language() -> str | None:
+    """The language the person picked: this request's `?lang=`, the session's, the
+    cookie's; None when they never picked one."""
+    for chosen in (request.args.get("lang"), session.get("lang"),
+                   request.cookies.get(LANG_COOKIE)):
+        if chosen in SUPPORTED:
+            return chosen
+    return None
+
+
 def select_locale() -> str:
-    supported = ("zh_CN", "en")
     if not has_request_context():
         return "zh_CN"
-    chosen = request.args.get("lang") or session.get("lang")
-    if chosen in supported:
+    chosen = chosen_language()
+    if chosen:
         return chosen
-    if current_user and getattr(current_user, "locale", None) in supported:
+    if current_user and getattr(current_user, "locale", None) in SUPPORTED:
         return current_user.locale
     return "zh_CN"
 
@@ -46,5 +66,18 @@ def init_app(app: Flask) -> None:
         # The locale is cached per application context; a request must never inherit
         # the one of an earlier request (tests run several requests in one context).
         refresh()
-        if request.args.get("lang") in ("zh_CN", "en"):
+        if request.args.get("lang") in SUPPORTED:
             session["lang"] = request.args["lang"]
+
+    @app.after_request
+    def remember_language_cookie(response):
+        if not has_request_context() or request.endpoint == "static":
+            return response
+        chosen = request.args.get("lang") if request.args.get("lang") in SUPPORTED \
+            else session.get("lang")
+        if chosen in SUPPORTED and request.cookies.get(LANG_COOKIE) != chosen:
+            response.set_cookie(
+                LANG_COOKIE, chosen, max_age=int(LANG_COOKIE_AGE.total_seconds()),
+                path="/", httponly=True, samesite="Lax",
+                secure=bool(app.config.get("SESSION_COOKIE_SECURE")))
+        return response

@@ -60,7 +60,10 @@ def logout():
     user.end_all_sessions()  # every session of the user, on every device
     db.session.commit()
     security_event("logout", username=user.username)
+    lang = session.get("lang")  # the language chosen stays chosen (also in its cookie)
     logout_user()
     session.clear()
+    if lang:
+        session["lang"] = lang
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
