@@ -24,35 +24,18 @@ run_bandit() {
 }
 
 run_pip_audit() {
-  local report
-  report=$(mktemp)
-  local status=0
+  # PyPI's per-version JSON is the vulnerability service. Where it cannot be reached, the
+  # stage says "NOT AUDITED" and passes: CI does not fail for want of a network, nor
+  # pretend to have checked. A real finding, or any other failure, fails the stage.
+  local report errors status=0
+  report=$(mktemp) errors=$(mktemp)
   "$BIN/pip-audit" -r constraints.txt --no-deps --disable-pip --progress-spinner off \
-    --format json --output "$report" || status=$?
-  "$BIN/python" - "$report" "$status" <<'EOF'
-import json, sys
-report, status = sys.argv[1], int(sys.argv[2])
-try:
-    data = json.load(open(report))
-except ValueError:
-    sys.exit(f"pip-audit produced no report (exit status {status})")
-deps = data.get("dependencies", [])
-vulnerable = [d for d in deps if d.get("vulns")]
-audited = [d for d in deps if "skip_reason" not in d]
-for dep in vulnerable:
-    for vuln in dep["vulns"]:
-        print(f"VULNERABLE {dep['name']} {dep['version']}: {vuln['id']} "
-              f"(fixed in {', '.join(vuln.get('fix_versions') or ['?'])})")
-if vulnerable:
-    sys.exit(1)
-if not audited:
-    # The vulnerability service could not be reached: say so loudly, do not pretend.
-    print(f"pip-audit: NOT AUDITED - no vulnerability data could be fetched for any of the "
-          f"{len(deps)} pinned packages (no access to the PyPI vulnerability service)")
-    sys.exit(0)
-print(f"pip-audit: {len(audited)} packages audited, no known vulnerability "
-      f"({len(deps) - len(audited)} could not be looked up)")
-EOF
+    --timeout 20 --format json --output "$report" 2>"$errors" || status=$?
+  # pip-audit says "No known vulnerabilities found" even when it could look none up: the
+  # summary below says what was really checked.
+  grep -v -e "encouraged to fully hash" -e "pip-compile" -e "No known vulnerabilities found" \
+    "$errors" >&2 || true
+  "$BIN/python" scripts/pip_audit_summary.py "$report" "$status" "$errors"
 }
 
 run_schemathesis() {
@@ -78,13 +61,15 @@ run_schemathesis() {
     "http://127.0.0.1:$port/api/v1/auth/token" | "$BIN/python" -c 'import json,sys; print(json.load(sys.stdin)["token"])')
   # The token endpoints are left out: revoking the run's own token would end the run.
   # The coverage phase is left out: on Python 3.11 it trips over an internal error of
-  # hypothesis ("AST constructor recursion depth mismatch"), not over the API.
+  # hypothesis ("AST constructor recursion depth mismatch"), not over the API. The health
+  # checks on the speed of data generation are off: on a busy 2-core machine they fail
+  # for the machine's sake ("data generation is too slow"), not the API's.
   "$BIN/st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,response_schema_conformance \
     --exclude-path-regex '/auth/token' \
-    --max-examples "${SCHEMATHESIS_EXAMPLES:-10}" --max-time "${SCHEMATHESIS_SECONDS:-300}" \
-    --phases examples,fuzzing,stateful \
+    --max-examples "${SCHEMATHESIS_EXAMPLES:-10}" --max-time "${SCHEMATHESIS_SECONDS:-120}" \
+    --phases examples,fuzzing,stateful --suppress-health-check too_slow,filter_too_much \
     --request-timeout 20 --workers 2 --seed 20261121 --no-color \
     --report junit --report-dir "$work/report" || status=$?
   kill "$server" 2>/dev/null || true
@@ -98,9 +83,9 @@ run_schemathesis() {
 
 for name in "${STAGES[@]}"; do
   case $name in
-    bandit) stage bandit 300 bash -c "$(declare -f run_bandit); BIN=$BIN; run_bandit" ;;
-    pip-audit) stage pip-audit 300 bash -c "$(declare -f run_pip_audit); BIN=$BIN; run_pip_audit" ;;
-    schemathesis) stage schemathesis 600 bash -c "$(declare -f run_schemathesis); BIN=$BIN; run_schemathesis" ;;
+    bandit) stage bandit 150 bash -c "$(declare -f run_bandit); BIN=$BIN; run_bandit" ;;
+    pip-audit) stage pip-audit 120 bash -c "$(declare -f run_pip_audit); BIN=$BIN; run_pip_audit" ;;
+    schemathesis) stage schemathesis 300 bash -c "$(declare -f run_schemathesis); BIN=$BIN; run_schemathesis" ;;
     *) echo "unknown stage $name" >&2; exit 2 ;;
   esac
 done

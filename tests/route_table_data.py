@@ -268,7 +268,7 @@ ENDPOINTS: dict[str, Call] = {
     "inspections.split": page("GET", "inspections.split", F),
     # --- pages: notifications and urgings ------------------------------------------------
     "notifications.index": page("GET", "notifications.index", scoped=False),
-    "notifications.open_": page("GET", "notifications.open_",
+    "notifications.open_": page("POST", "notifications.open_",
                                 lambda w, o: {"notification_id": o.notification}),
     "notifications.read": page("POST", "notifications.read",
                                lambda w, o: {"notification_id": o.notification}),
@@ -288,6 +288,8 @@ ENDPOINTS: dict[str, Call] = {
                                              lambda w, o: {"response": "已收到"}),
     # --- pages: tickets --------------------------------------------------------------------
     "tickets.index": page("GET", "tickets.index", scoped=False),
+    "tickets.unit_options": page("GET", "tickets.unit_options", scoped=False),
+    "tickets.inspection_options": page("GET", "tickets.inspection_options", scoped=False),
     "tickets.mine": page("GET", "tickets.mine", scoped=False),
     "tickets.show": page("GET", "tickets.show", T),
     "tickets.edit": page("GET", "tickets.edit", T),
@@ -413,6 +415,8 @@ EXPECTED = {
     "tickets.act": "403/403 403/403 403/404 403/404 403/404 302/404 403/404 302/404",
     "tickets.edit": "403/403 200/200 200/404 403/404 403/404 403/404 403/404 403/404",
     "tickets.index": "200 200 200 200 200 200 200 200",
+    "tickets.unit_options": "200 200 200 200 200 200 200 200",
+    "tickets.inspection_options": "200 200 200 200 200 200 200 200",
     "tickets.mine": "302 302 302 302 302 200 200 200",
     "tickets.show": "200/200 200/200 200/404 200/404 200/404 200/404 200/404 200/404",
 }

@@ -3,15 +3,21 @@ rotating the token (logout, password change, deactivation) ends every session.
 
 Before every request: a session idle longer than PERMANENT_SESSION_LIFETIME
 (SESSION_IDLE_MINUTES) or older than SESSION_ABSOLUTE_HOURS ends; a user who must
-change a one-time password is sent to the account page whatever they ask for."""
+change a one-time password is sent to the account page whatever they ask for.
+
+`prune_login_attempts` drops the throttling rows that no longer count (older than the
+window); the scheduler runs it every quarter of an hour, `flask prune-login-attempts`
+on demand or from cron."""
 import time
+from datetime import datetime, timedelta
 
 from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from sqlalchemy import delete
 
 from tracker.extensions import db, login_manager
-from tracker.models import User
+from tracker.models import LoginAttempt, User
 from tracker.security import security_event
 
 #: What a user with a one-time password may still reach: the page where it is changed,
@@ -43,6 +49,20 @@ def start_session(user: User) -> None:
     now = time.time()
     session["login_at"] = now
     session["seen_at"] = now
+
+
+def prune_login_attempts(now: datetime | None = None, keep: timedelta | None = None) -> int:
+    """Delete the login attempts older than `keep` (at least the throttling window, so
+    that no attempt that still counts is ever removed); returns how many. Each attempt
+    stays in the security log. Does not commit."""
+    from tracker.services import accounts, clock
+
+    keep = accounts.WINDOW if keep is None else max(keep, accounts.WINDOW)
+    cutoff = (now or clock.now_utc()) - keep
+    result = db.session.execute(
+        delete(LoginAttempt).where(LoginAttempt.created_at < cutoff),
+        execution_options={"synchronize_session": False})
+    return result.rowcount or 0
 
 
 def _end_session(reason: str) -> None:

@@ -123,7 +123,13 @@ def _run_step(step, ctx: reminders.PassContext, after: int) -> tuple[list[str], 
     for attempt in range(STEP_ATTEMPTS):
         try:
             created, cursor = step(ctx, after)
+            # Recipients of the batch in two queries, not one per line.
+            known = (db.session.scalars(select(User).where(User.id.in_(
+                {n.recipient_user_id for n in created} - {None}))).all(),
+                db.session.scalars(select(Unit).where(Unit.id.in_(
+                    {n.recipient_unit_id for n in created} - {None}))).all())
             lines = [describe(n) for n in created]
+            del known
             db.session.commit()
             return lines, cursor
         except (IntegrityError, OperationalError):
@@ -196,8 +202,9 @@ def deliver_all() -> list[delivery.Outcome]:
 # --- the scheduler --------------------------------------------------------------------
 
 class ReminderScheduler:
-    """APScheduler with three jobs: renew the lease; while holding it, run the reminder
-    pass (at the configured hours) and deliver the outbox (every few seconds)."""
+    """APScheduler with four jobs: renew the lease; while holding it, run the reminder
+    pass (at the configured hours), deliver the outbox (every few seconds) and prune old
+    login attempts (every 15 minutes)."""
 
     def __init__(self, app: Flask, *, blocking: bool = False):
         self.app = app
@@ -217,6 +224,7 @@ class ReminderScheduler:
             timezone=zone), id="reminders")
         self.scheduler.add_job(self.deliveries, "interval", id="deliveries",
                                seconds=app.config["DELIVERY_INTERVAL_SECONDS"])
+        self.scheduler.add_job(self.housekeeping, "interval", id="housekeeping", minutes=15)
 
     @property
     def is_leader(self) -> bool:
@@ -257,6 +265,17 @@ class ReminderScheduler:
             return []
         with self.app.app_context():
             return deliver_all()
+
+    def housekeeping(self) -> int:
+        """Login attempts older than the throttling window leave the table (tracker.auth)."""
+        if not self.is_leader:
+            return 0
+        from tracker.auth import prune_login_attempts
+
+        with self.app.app_context():
+            removed = prune_login_attempts()
+            db.session.commit()
+        return removed
 
     def start(self) -> None:
         log.info("scheduler %s starting (lease %s s)", self.owner, self.lease_seconds)

@@ -1,4 +1,6 @@
-"""Commands for the record and its safety: `verify-audit`, `backup DIR`, `restore DIR`."""
+"""Commands for the record and its safety: `verify-audit`, `backup DIR`, `restore DIR`,
+`prune-login-attempts`."""
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -58,7 +60,23 @@ def restore_command(directory: Path):
                f"evidence files; audit trail intact ({report['audit_events']} events)")
 
 
-COMMANDS = (verify_audit_command, backup_command, restore_command)
+@click.command("prune-login-attempts")
+@click.option("--keep-minutes", type=click.IntRange(min=1), default=None,
+              help="Keep this many minutes of attempts (never less than the throttling "
+                   "window of 15 minutes, which is also the default).")
+def prune_login_attempts_command(keep_minutes: int | None):
+    """Delete login attempts that no longer count for throttling (the scheduler does
+    this every 15 minutes; use this from cron where no scheduler runs)."""
+    from tracker.auth import prune_login_attempts
+
+    keep = timedelta(minutes=keep_minutes) if keep_minutes else None
+    removed = prune_login_attempts(keep=keep)
+    db.session.commit()
+    click.echo(f"{removed} old login attempts removed")
+
+
+COMMANDS = (verify_audit_command, backup_command, restore_command,
+            prune_login_attempts_command)
 
 
 def init_app(app) -> None:

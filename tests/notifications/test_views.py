@@ -57,15 +57,46 @@ def test_someone_elses_notification_does_not_exist(world, login):
     [news] = notes(K.ASSIGNED, user=world.unit_k2)
     client = login("unit_k1")
     assert client.post(f"/notifications/{news.id}/read").status_code == 404
-    assert client.get(f"/notifications/{news.id}/open").status_code == 404
+    assert client.post(f"/notifications/{news.id}/open").status_code == 404
 
 
 def test_opening_a_notification_marks_it_read_and_leads_to_the_ticket(world, login):
     [news] = notes(K.ASSIGNED, user=world.unit_k1)
-    response = login("unit_k1").get(f"/notifications/{news.id}/open")
+    response = login("unit_k1").post(f"/notifications/{news.id}/open")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/tickets/{world.t1.id}")
     assert notes(K.ASSIGNED, user=world.unit_k1)[0].read_at is not None
+
+
+def test_a_get_never_opens_or_marks_a_notification_read(world, login):
+    [news] = notes(K.ASSIGNED, user=world.unit_k1)
+    assert login("unit_k1").get(f"/notifications/{news.id}/open").status_code == 405
+    assert notes(K.ASSIGNED, user=world.unit_k1)[0].read_at is None
+
+
+def test_the_centre_opens_a_notification_with_a_form_carrying_the_csrf_token(
+        world, login, app):
+    import re
+
+    [news] = notes(K.ASSIGNED, user=world.unit_k1)
+    client = login("unit_k1")
+    app.config["WTF_CSRF_ENABLED"] = True  # as in production (the suite turns it off)
+    try:
+        page = client.get("/notifications").get_data(as_text=True)
+        action = f'action="/notifications/{news.id}/open"'
+        form = re.search(rf'<form method="post" {action}.*?</form>', page, re.S)
+        assert form, "the subject is not a POST form"
+        assert f'href="/notifications/{news.id}/open"' not in page
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.group(0))
+        assert client.post(f"/notifications/{news.id}/open").status_code == 400  # no token
+        assert notes(K.ASSIGNED, user=world.unit_k1)[0].read_at is None
+        response = client.post(f"/notifications/{news.id}/open",
+                               data={"csrf_token": token.group(1)})
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/tickets/{world.t1.id}")
+        assert notes(K.ASSIGNED, user=world.unit_k1)[0].read_at is not None
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
 
 
 def test_mark_all_read(world, login):

@@ -10,7 +10,7 @@ from tracker import create_app
 from tracker.config import TestConfig, engine_options
 from tracker.db_guards import audit_guards_installed, audit_guards_lifted
 from tracker.extensions import db
-from tracker.models import AuditChain, AuditEvent
+from tracker.models import AuditChain, AuditEvent, Ticket
 from tracker.services import audit, workflow
 
 EVENTS = AuditEvent.__table__
@@ -189,6 +189,8 @@ DELETABLE = {
     "Holiday": "the office's working-day calendar, configuration rather than record",
     "RollupSnapshot": "today's snapshot is replaced by a fresh count of the same day",
     "UnitClosure": "the closure table is derived from the unit tree when a unit moves",
+    "LoginAttempt": "throttling counters, meaningless once older than the window; every "
+                    "attempt is also in the security log",
 }
 
 
@@ -212,3 +214,19 @@ def test_the_application_never_hard_deletes_what_the_record_depends_on():
 def test_no_page_or_api_route_deletes_a_record(app):
     deleting = [rule.rule for rule in app.url_map.iter_rules() if "DELETE" in rule.methods]
     assert deleting == ["/api/v1/auth/token"]  # revokes the caller's own token (a row kept)
+
+
+def test_a_deactivated_unit_is_restored_by_the_admin_with_its_tickets(world, login):
+    from tracker.models import Unit
+
+    client = login("admin")
+    tickets = db.session.scalar(select(func.count(Ticket.id)).where(
+        Ticket.lead_unit_id == world.k1.id))
+    assert tickets
+    for active in ("0", "1"):
+        assert client.post(f"/admin/units/{world.k1.id}/active",
+                           data={"active": active}).status_code == 302
+        db.session.expire_all()
+        assert db.session.get(Unit, world.k1.id).is_active is (active == "1")
+        assert db.session.scalar(select(func.count(Ticket.id)).where(
+            Ticket.lead_unit_id == world.k1.id)) == tickets

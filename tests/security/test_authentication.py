@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from tests import factories
 from tests.security.conftest import copy_session_cookie, fresh
 from tracker.extensions import db
+from tracker.auth import prune_login_attempts
 from tracker.models import ApiToken, LoginAttempt
-from tracker.services import accounts
+from tracker.services import accounts, clock
 from tracker.services.errors import ValidationFailed
 
 PASSWORD = factories.PASSWORD
@@ -147,6 +148,61 @@ def test_real_user_logs_in_after_the_window_although_the_attacker_keeps_trying(
     frozen_today.shift(timedelta(minutes=1, seconds=1))
     response = post_login(client, "unit_k1", PASSWORD, environ_base={"REMOTE_ADDR": "10.5.5.5"})
     assert response.status_code == 302
+
+
+# --- pruning old attempts ---------------------------------------------------------------
+
+def attempts_at(*ages_in_minutes: float) -> None:
+    now = clock.now_utc()
+    for age in ages_in_minutes:
+        db.session.add(LoginAttempt(username="unit_k1", remote_addr="10.0.0.1", is_success=False,
+                                    created_at=now - timedelta(minutes=age)))
+    db.session.commit()
+
+
+def attempt_ages() -> list[int]:
+    now = clock.now_utc()
+    db.session.rollback()  # a fresh snapshot (MariaDB's REPEATABLE READ) of other sessions' work
+    return sorted(round((now - at).total_seconds() / 60)
+                  for at in db.session.scalars(select(LoginAttempt.created_at)))
+
+
+def test_login_attempts_older_than_the_window_are_pruned(world, frozen_today):
+    attempts_at(60 * 24 * 30, 16, 14, 1)
+    assert prune_login_attempts() == 2
+    db.session.commit()
+    assert attempt_ages() == [1, 14]
+
+
+def test_pruning_never_removes_an_attempt_that_still_counts(world, client, frozen_today):
+    attempts_at(*[14] * 10)
+    assert prune_login_attempts(keep=timedelta(minutes=1)) == 0  # raised to the window
+    db.session.commit()
+    assert post_login(client, "unit_k1", PASSWORD,
+                      environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 429
+
+
+def test_the_scheduler_prunes_old_login_attempts_every_quarter_hour(app, world, frozen_today):
+    from tracker.scheduler import ReminderScheduler
+
+    attempts_at(20, 5)
+    jobs = ReminderScheduler(app)
+    assert jobs.scheduler.get_job("housekeeping").trigger.interval == timedelta(minutes=15)
+    assert jobs.housekeeping() == 0 and attempt_ages() == [5, 20]  # not the lease holder
+    assert jobs.heartbeat()
+    assert jobs.housekeeping() == 1
+    assert attempt_ages() == [5]
+    jobs.shutdown()
+
+
+def test_prune_login_attempts_command(app, world, frozen_today):
+    attempts_at(90, 30, 2)
+    result = app.test_cli_runner().invoke(args=["prune-login-attempts", "--keep-minutes", "60"])
+    assert result.exit_code == 0, result.output
+    assert "1 old login attempts removed" in result.output
+    assert attempt_ages() == [2, 30]
+    result = app.test_cli_runner().invoke(args=["prune-login-attempts"])
+    assert result.exit_code == 0 and attempt_ages() == [2]
 
 
 # --- first login ------------------------------------------------------------------------

@@ -17,12 +17,9 @@ from tracker.models import Notification, Setting, User
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
-#: GET routes that change something on purpose, each with its reason.
-GET_CHANGES_ALLOWED = {
-    # Following one's own notification marks it read on the way (a per-user flag, no
-    # record, no audit event); everything else over GET changes nothing.
-    "notifications.open_",
-}
+#: GET routes that change something on purpose, each with its reason: none. (Opening a
+#: notification marks it read, so it is a form posted with its CSRF token.)
+GET_CHANGES_ALLOWED: set[str] = set()
 
 
 def page_rules(app, methods):
@@ -248,3 +245,33 @@ def test_demo_accounts_are_shown_only_in_a_demo_database(world, client):
     db.session.add(Setting(key="demo", value="1"))
     db.session.commit()
     assert "<code>admin</code>" in client.get("/login").get_data(as_text=True)
+
+
+def test_a_production_installation_starts_with_no_account_until_one_is_made_on_the_command_line(
+        tmp_path):
+    class Production(TestConfig):
+        ENV_NAME = "production"
+        SECRET_KEY = "k3Q9-real-secret-with-enough-entropy-0123456789"
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'production.sqlite3'}"
+        SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    app = create_app(Production)
+    runner = app.test_cli_runner()
+    with app.app_context():
+        try:
+            assert runner.invoke(args=["init-db"]).exit_code == 0  # the migrations
+            assert db.session.scalar(select(User.id).limit(1)) is None  # no default account
+            client = app.test_client()
+            for name, password in (("admin", "demo-2026"), ("admin", "admin")):
+                response = client.post("/login", data={"username": name, "password": password})
+                assert response.status_code != 302
+            assert runner.invoke(args=["create-unit", "--code", "62", "--name", "甘肃省",
+                                       "--kind", "province"]).exit_code == 0
+            result = runner.invoke(args=["create-user", "--username", "chief", "--name",
+                                         "王主任", "--unit", "62"])
+            assert result.exit_code == 0, result.output
+            [admin] = db.session.scalars(select(User)).all()
+            assert admin.role.value == "admin" and admin.must_change_password
+        finally:
+            db.session.remove()
+            db.engine.dispose()

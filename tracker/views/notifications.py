@@ -66,10 +66,13 @@ def read_all():
     return redirect(url_for("notifications.index"))
 
 
-@bp.get("/notifications/<int:notification_id>/open")
+@bp.post("/notifications/<int:notification_id>/open")
 @login_required
 def open_(notification_id: int):
-    """Follow a notification to its ticket, marking it read on the way."""
+    """Follow a notification to its ticket, marking it read on the way. A form (POST with
+    the CSRF token), since it changes something: never a link a GET could follow."""
+    if not CsrfForm().validate_on_submit():
+        abort(400)
     row = notifications.mark_read(current_user, notification_id)
     db.session.commit()
     if notifications.ticket_visible(current_user, row.ticket_id):
