@@ -30,13 +30,14 @@ from tracker.models import (
     Inspection,
     InspectionKind,
     Notification,
+    NotificationSetting,
     Ticket,
     TicketUnit,
     Unit,
     UnitClosure,
     User,
 )
-from tracker.services import clock, findings_import, ledger, rollup, ticket_queries
+from tracker.services import clock, findings_import, ledger, reminders, rollup, ticket_queries
 from tracker import scheduler
 
 PER_PAGE = 50
@@ -247,6 +248,7 @@ def group_reminders(app) -> list[dict]:
     with app.app_context():
         open_tickets = db.session.scalar(select(func.count(Ticket.id)).where(
             Ticket.status.notin_(("closed", "cancelled"))))
+        forget_passes()  # the first pass looks at everything
         for label in ("reminder pass (first: writes what is due)",
                       "reminder pass (again: nothing new)"):
             started = time.perf_counter()
@@ -258,8 +260,15 @@ def group_reminders(app) -> list[dict]:
             db.session.remove()
         db.session.execute(delete(Delivery))
         db.session.execute(delete(Notification))
-        db.session.commit()
+        forget_passes()
     return results
+
+
+def forget_passes() -> None:
+    """Remove the record of the last complete reminder pass (reminders.PASS_KEY)."""
+    db.session.execute(delete(NotificationSetting).where(
+        NotificationSetting.key == reminders.PASS_KEY))
+    db.session.commit()
 
 
 def group_ledger(app, rows: int = 100_000) -> list[dict]:

@@ -159,11 +159,13 @@ def test_token_of_deactivated_user_is_401(api, world):
 
 # --- reading: list and detail, scoped ----------------------------------------------------
 
-def test_ticket_list_answers_items_total_page_per_page_next_cursor(api, world):
+def test_ticket_list_answers_items_total_page_per_page_and_cursors(api, world):
     body = api("office").get("/api/v1/tickets").get_json()
-    assert set(body) == {"items", "total", "page", "per_page", "next_cursor"}
+    assert set(body) == {"items", "total", "total_capped", "page", "per_page", "next_cursor",
+                         "prev_cursor"}
     assert body["total"] == 2 and body["page"] == 1 and body["per_page"] == 50
-    assert body["next_cursor"] is None
+    assert body["total_capped"] is False
+    assert body["next_cursor"] is None and body["prev_cursor"] is None
     assert {t["id"] for t in body["items"]} == {world.t1.id, world.t2.id}
 
 
@@ -187,7 +189,8 @@ def test_unit_user_sees_only_its_tickets_in_list_and_total(api, world):
 
 def test_unit_user_filtering_by_another_units_subtree_learns_nothing(api, world):
     body = api("unit_k2").get(f"/api/v1/tickets?unit={world.k1.id}").get_json()
-    assert body == {"items": [], "total": 0, "page": 1, "per_page": 50, "next_cursor": None}
+    assert body == {"items": [], "total": 0, "total_capped": False, "page": 1, "per_page": 50,
+                    "next_cursor": None, "prev_cursor": None}
 
 
 def test_cooperating_unit_sees_the_ticket_with_lead_first_in_unit_ids(api, world):
@@ -326,6 +329,49 @@ def test_page_numbers_page_through_the_same_order(api, world):
     assert second["page"] == 2
 
 
+@pytest.mark.parametrize("sort", ["deadline", "-deadline", "updated", "-updated"])
+def test_prev_cursor_walks_back_through_the_same_pages(api, world, sort):
+    more_tickets(world, 9)
+    caller = api("office")
+    forward, cursor = [], None
+    while True:
+        body = caller.get(f"/api/v1/tickets?per_page=3&sort={sort}"
+                          + (f"&cursor={cursor}" if cursor else "")).get_json()
+        forward.append([t["id"] for t in body["items"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert len(forward) == 4  # 11 tickets: 3 + 3 + 3 + 2
+    back, cursor = [forward[-1]], body["prev_cursor"]
+    while cursor is not None:
+        body = caller.get(f"/api/v1/tickets?per_page=3&sort={sort}&cursor={cursor}").get_json()
+        back.insert(0, [t["id"] for t in body["items"]])
+        assert body["next_cursor"] is not None
+        cursor = body["prev_cursor"]
+    assert back == forward
+
+
+def test_an_offset_page_links_back_by_cursor(api, world):
+    more_tickets(world, 4)
+    caller = api("office")
+    first = caller.get("/api/v1/tickets?per_page=3&page=1").get_json()
+    second = caller.get("/api/v1/tickets?per_page=3&page=2").get_json()
+    assert first["prev_cursor"] is None and second["prev_cursor"]
+    back = caller.get(f"/api/v1/tickets?per_page=3&cursor={second['prev_cursor']}").get_json()
+    assert [t["id"] for t in back["items"]] == [t["id"] for t in first["items"]]
+    assert back["prev_cursor"] is None
+
+
+def test_total_is_capped_instead_of_counting_the_whole_scope(api, world, monkeypatch):
+    from tracker.services import ticket_queries
+    more_tickets(world, 3)
+    monkeypatch.setattr(ticket_queries, "COUNT_CAP", 4)
+    body = api("office").get("/api/v1/tickets?per_page=2").get_json()
+    assert body["total"] == 4 and body["total_capped"] is True
+    body = api("office").get("/api/v1/tickets?per_page=2&status=cancelled").get_json()
+    assert body["total"] == 0 and body["total_capped"] is False
+
+
 def test_cursor_pages_report_no_page_number(api, world):
     more_tickets(world, 3)
     caller = api("office")
@@ -363,6 +409,9 @@ def test_ticket_list_refuses_bad_query_with_422_at_the_field(api, world, query, 
     '["-deadline", "2026-11-21", 1]',
     '["deadline", 5, 1]',
     '{"a": 1}',
+    '["deadline", "2026-11-21", 1, "next"]',
+    '["deadline", "2026-11-21", true]',
+    '"deadline"',
 ])
 def test_forged_cursor_is_422_not_a_fault(api, world, forged):
     import base64

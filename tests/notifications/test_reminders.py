@@ -276,3 +276,43 @@ def test_reminder_due_on_a_holiday_moves_to_the_working_day_before(world, run_pa
     [reminder] = kinds_of(ticket, K.DUE_SOON)
     assert reminder.offset_days == 1
 
+
+
+# --- at scale: a pass after a complete one looks only at what can have become due ---------
+
+def test_pass_that_finds_nothing_new_renders_nothing(world, run_pass, monkeypatch):
+    new_ticket(world, TODAY - timedelta(days=8))  # overdue and escalated to the supervisor
+    new_ticket(world, TODAY + timedelta(days=3))
+    first = run_pass()
+    assert first.counts["overdue"] and first.counts["before_deadline"]
+    from tracker.services import notification_messages
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a message was rendered although nothing is new")
+    for name in ("overdue", "escalation_supervisor", "due_soon", "unacknowledged",
+                 "report_owed", "decision_waiting"):
+        monkeypatch.setattr(notification_messages, name, refuse)
+    assert run_pass("2026-11-21T15:00").total == 0
+
+
+def test_ticket_changed_after_a_pass_is_looked_at_again_the_same_day(world, run_pass):
+    ticket = new_ticket(world, TODAY + timedelta(days=20))
+    run_pass()
+    assert kinds_of(ticket, K.DUE_SOON) == []
+    workflow.edit_ticket(world.office, ticket.id, ticket.version,
+                         TicketChanges(deadline=TODAY + timedelta(days=3)))
+    db.session.commit()
+    run_pass("2026-11-21T15:00")
+    assert [n.offset_days for n in kinds_of(ticket, K.DUE_SOON)] == [3]
+
+
+def test_changed_reminder_rules_make_the_next_pass_look_at_everything(world, run_pass):
+    ticket = new_ticket(world, TODAY + timedelta(days=5))
+    run_pass()
+    assert [n.offset_days for n in kinds_of(ticket, K.DUE_SOON)] == [7]
+    # The office reminds 5 days before instead: that moment is today, for a ticket that
+    # has not changed since the pass.
+    notifications.save_settings(world.office, {"offsets": (5,)})
+    db.session.commit()
+    run_pass("2026-11-21T15:00")
+    assert [n.offset_days for n in kinds_of(ticket, K.DUE_SOON)] == [7, 5]

@@ -148,3 +148,93 @@ def test_dates_in_every_common_form():
     for raw in ("2026-13-01", "明年", "31/12/2026"):
         with pytest.raises(ValueError):
             sheets.parse_date(raw)
+
+
+# --- the bulk path (issue 6: 10,000 rows in seconds) -----------------------------------
+
+def many_rows(findings: int) -> list[list]:
+    """`findings` new problems, each with a ticket for K1 (D1 cooperating) and one for K2."""
+    rows = []
+    for n in range(10, 10 + findings):
+        rows.append([n, f"问题{n}", "", "", "一般", "620102", "6201-CZ", "措施",
+                     date(2027, 6, 30), "限期整改", "王五"])
+        rows.append([n, f"问题{n}", "", "", "一般", "临夏市", "", "措施", date(2027, 6, 30),
+                     "限期整改", ""])
+    return rows
+
+
+def test_imported_tickets_are_audited_in_an_unbroken_chain(world):
+    from tracker.services import audit
+
+    result = findings_import.preview(world.office, world.inspection.id, xlsx(many_rows(5)),
+                                     "l.xlsx")
+    findings_import.apply(world.office, result)
+    db.session.commit()
+    created = db.session.scalars(select(Ticket).where(Ticket.measures == "措施")).all()
+    assert len(created) == 10
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "ticket.create",
+        AuditEvent.ticket_id.in_([t.id for t in created]))).all()
+    assert sorted(e.ticket_id for e in events) == sorted(t.id for t in created)
+    assert all(e.after["status"] == "assigned" and e.actor_id == world.office.id
+               for e in events)
+    coop = next(e for e in events if e.after["lead_unit_id"] == world.k1.id)
+    assert coop.after["cooperating_unit_ids"] == [world.d1.id]
+    verification = audit.verify()
+    assert verification.ok, verification.problems
+
+
+def test_imported_tickets_tell_the_lead_and_cooperating_units_once(world):
+    from tracker.models import Notification, NotificationKind
+
+    result = findings_import.preview(world.office, world.inspection.id, xlsx(many_rows(3)),
+                                     "l.xlsx")
+    findings_import.apply(world.office, result)
+    db.session.commit()
+    created = db.session.scalars(select(Ticket).where(Ticket.measures == "措施")).all()
+    told = db.session.execute(select(Notification.recipient_user_id, Notification.ticket_id,
+                                     Notification.body).where(
+        Notification.kind == NotificationKind.ASSIGNED,
+        Notification.ticket_id.in_([t.id for t in created]))).all()
+    # Each K1 ticket: K1's user and D1's (cooperating); each K2 ticket: K2's user.
+    assert sorted((u, t) for u, t, _b in told) == sorted(
+        [(world.unit_k1.id, t.id) for t in created if t.lead_unit_id == world.k1.id]
+        + [(world.unit_d1.id, t.id) for t in created if t.lead_unit_id == world.k1.id]
+        + [(world.unit_k2.id, t.id) for t in created if t.lead_unit_id == world.k2.id])
+    assert all("问题" in body for _u, _t, body in told)
+
+
+def test_import_statements_do_not_grow_with_the_tickets(world):
+    """New tickets on problems already imported: scope, audit events and notices are
+    written for all of them at once; at most the ticket INSERT itself repeats (on a
+    database that cannot return many new ids from one statement)."""
+    from sqlalchemy import event
+
+    def statements(findings: int, start: int) -> int:
+        k1_rows = [row for row in many_rows(findings) if row[5] == "620102"]
+        for row in k1_rows:
+            row[0] += start
+            row[1] = f"问题{row[0]}"
+        first = findings_import.preview(world.office, world.inspection.id, xlsx(k1_rows),
+                                        "l.xlsx")
+        findings_import.apply(world.office, first)
+        db.session.commit()
+        k2_rows = [[n, title, "", "", "一般", "临夏市", "", "措施", date(2027, 6, 30),
+                    "限期整改", ""] for n, title, *_rest in k1_rows]
+        result = findings_import.preview(world.office, world.inspection.id,
+                                         xlsx(k1_rows + k2_rows), "l.xlsx")
+        assert result.counts["created"] == findings
+        count = [0]
+
+        def counter(*_args, **_kwargs):
+            count[0] += 1
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            findings_import.apply(world.office, result)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+        db.session.commit()
+        return count[0]
+
+    small, large = statements(2, 0), statements(20, 100)
+    assert large - small <= 18, (small, large)

@@ -300,7 +300,7 @@ def test_list_refuses_a_unit_outside_the_scope_with_a_message(world, login):
     response = english(login("supervisor")).get(f"/tickets?unit={world.k2.id}")
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Not a valid choice" in html
+    assert "No unit in your scope has this name or code" in html
     assert world.t2.id not in ticket_links(html)
 
 

@@ -70,8 +70,9 @@ class TicketListQuery(StrictModel):
     page: int | None = Field(None, ge=1, le=MAX_PAGE,
                              description="Page number (offset paging); not with `cursor`.")
     cursor: str | None = Field(None, max_length=200,
-                               description="`next_cursor` of the previous page (keyset paging); "
-                                           "not with `page`.")
+                               description="`next_cursor` (or `prev_cursor`) of the page "
+                                           "before (after) (keyset paging: deep pages cost "
+                                           "no more than the first); not with `page`.")
 
 
 class ExtensionRequestListQuery(StrictModel):
@@ -218,11 +219,15 @@ class TicketOut(_Out):
 
 class TicketListResponse(_Out):
     items: list[TicketOut]
-    total: int
+    total: int = Field(description="Tickets matching the filters, counted up to 10,000: when "
+                                   "more match, `total` is 10000 and `total_capped` is true.")
+    total_capped: bool = Field(description="True when more tickets match than `total` says.")
     page: int | None = Field(description="The page number; null when paging by cursor.")
     per_page: int
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on "
                                                 "the last page.")
+    prev_cursor: str | None = Field(description="Pass as `cursor` for the page before; null on "
+                                                "the first page.")
 
 
 class ProgressUpdateOut(_Out):

@@ -143,8 +143,10 @@ def ticket_list(query: TicketListQuery):
                         pending.get(row.ticket.id), today)
              for row in result.rows]
     return TicketListResponse(items=items, total=result.total,
+                              total_capped=result.total_capped,
                               page=result.page if query.cursor is None else None,
-                              per_page=result.per_page, next_cursor=result.next_cursor)
+                              per_page=result.per_page, next_cursor=result.next_cursor,
+                              prev_cursor=result.prev_cursor)
 
 
 @endpoint("/tickets/<int:ticket_id>", "GET", "One ticket", response=TicketOut)

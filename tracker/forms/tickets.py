@@ -75,6 +75,79 @@ def _choice(value, label) -> SelectChoice:
     return SelectChoice(value=value, label=label)
 
 
+class UnitField(StringField):
+    """A unit picker: a text input with search-as-you-type suggestions (`<datalist>` filled
+    by htmx from the scoped unit search); without JavaScript, the user types a unit's name or
+    code. A shared URL may give the unit's id (`?unit=5`). The view sets `resolver` (text ->
+    Unit, in the user's scope, raising a ValidationError); `unit` then holds the Unit found."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("filters", [_strip])
+        super().__init__(*args, **kwargs)
+        self.unit = None
+        self.resolver = None
+
+    def _value(self):
+        if self.unit is not None:
+            return self.label_of(self.unit)
+        return super()._value()
+
+    @staticmethod
+    def label_of(unit) -> str:
+        return f"{unit.name} ({unit.code})"
+
+    def set_unit(self, unit) -> None:
+        """Show this unit (a form not yet submitted)."""
+        self.unit = unit
+        self.data = None if unit is None else unit.id
+
+    def pre_validate(self, form):
+        self.unit = None
+        if self.data in (None, ""):
+            return
+        if self.resolver is None:
+            raise ValidationError(_l("Not one of the allowed values."))
+        self.unit = self.resolver(str(self.data))
+
+    @property
+    def unit_id(self) -> int | None:
+        return None if self.errors or self.unit is None else self.unit.id
+
+
+class InspectionField(UnitField):
+    """An inspection picker, like the unit picker: typed by title (suggestions as you type)
+    or given by id in a shared URL (`?inspection=3`); `unit` holds the Inspection found."""
+
+    @staticmethod
+    def label_of(inspection) -> str:
+        return f"{inspection.year} {inspection.title} (#{inspection.id})"
+
+
+class UnitListField(UnitField):
+    """Several unit pickers under one name (each a text input): the units found, in order."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.units = []
+        self.texts = []
+
+    def process_formdata(self, valuelist):
+        self.texts = [" ".join(v.split()) for v in valuelist if v and v.strip()]
+        self.data = self.texts
+
+    def pre_validate(self, form):
+        self.units, problems = [], []
+        for text in self.texts:
+            if self.resolver is None:
+                raise ValidationError(_l("Not one of the allowed values."))
+            try:
+                self.units.append(self.resolver(text))
+            except ValidationError as error:
+                problems.append(f"{text}: {error.args[0]}")
+        if problems:
+            raise ValidationError("; ".join(problems))
+
+
 # --- the ticket list --------------------------------------------------------------------
 
 SORT_LABELS = {
@@ -107,8 +180,8 @@ class TicketListForm(FlaskForm):
                           choices=_flag_choices(_l("Overdue only"), _l("Not overdue")))
     near_due = SelectField(_l("Near due"), coerce=optional_flag,
                            choices=_flag_choices(_l("Near due only"), _l("Not near due")))
-    unit = SelectField(_l("Lead unit (and units below)"), coerce=optional_int)
-    inspection = SelectField(_l("Inspection"), coerce=optional_int)
+    unit = UnitField(_l("Lead unit (and units below)"))
+    inspection = InspectionField(_l("Inspection"))
     finding = IntegerField(_l("Finding no. (internal id)"),
                            validators=[Optional(), NumberRange(min=1)])
     category = SelectField(_l("Category"), coerce=category_value)
@@ -121,8 +194,7 @@ class TicketListForm(FlaskForm):
     per_page = IntegerField(_l("Rows per page"), validators=[
         Optional(), NumberRange(min=1, max=ticket_queries.MAX_PER_PAGE)])
     # Further filters, mostly reached from the dashboard's figures (rollup.drill_params).
-    lead_unit = SelectField(_l("Lead unit (exactly, without units below)"),
-                            coerce=optional_int)
+    lead_unit = UnitField(_l("Lead unit (exactly, without units below)"))
     year = IntegerField(_l("Inspection year"),
                         validators=[Optional(), NumberRange(min=1990, max=2100)])
     severity = SelectField(_l("Severity"), coerce=optional_str, choices=[_choice("", _l("Any"))] + [
@@ -144,14 +216,12 @@ class TicketListForm(FlaskForm):
         self.planned.choices = [_choice("", _l("Any"))] + [
             _choice(b, rollup.bucket_label(b, cut)) for b in rollup.BUCKETS]
 
-    def set_choices(self, units, inspections, categories) -> None:
-        """Only what the user may see is offered; anything else in the URL is refused."""
-        top = min((u.depth for u in units), default=0)
-        tree = [_choice(str(u.id), "\u3000" * (u.depth - top) + u.name) for u in units]
-        self.unit.choices = [_choice("", _l("All units in my scope"))] + tree
-        self.lead_unit.choices = [_choice("", _l("Any"))] + tree
-        self.inspection.choices = [_choice("", _l("All inspections"))] + [
-            _choice(str(i.id), f"{i.year} {i.title}") for i in inspections]
+    def set_choices(self, resolve_unit, resolve_inspection, categories) -> None:
+        """Only what the user may see is offered; anything else in the URL is refused.
+        `resolve_unit`, `resolve_inspection`: text -> Unit / Inspection in the user's scope
+        (raising ValidationError)."""
+        self.unit.resolver = self.lead_unit.resolver = resolve_unit
+        self.inspection.resolver = resolve_inspection
         self.category.choices = [_choice("", _l("All categories"))] + [
             _choice(str(c.id), c.name) for c in categories] + [
             _choice(NO_CATEGORY, _l("Without a category"))]
@@ -176,12 +246,12 @@ class TicketListForm(FlaskForm):
             statuses=tuple(TicketStatus(s) for s in dict.fromkeys(statuses)),
             overdue=self.value("overdue"),
             near_due=self.value("near_due"),
-            unit_id=self.value("unit"),
-            inspection_id=self.value("inspection"),
+            unit_id=self.unit.unit_id,
+            inspection_id=self.inspection.unit_id,
             finding_id=self.value("finding"),
             category_id=None if category == NO_CATEGORY else category,
             no_category=category == NO_CATEGORY,
-            lead_unit_id=self.value("lead_unit"),
+            lead_unit_id=self.lead_unit.unit_id,
             year=self.value("year"),
             severity=self.value("severity") or None,
             planned=self.value("planned") or None,
@@ -248,9 +318,14 @@ class LongTermForm(VersionedForm):
 
 
 class EditForm(VersionedForm):
-    lead_unit_id = SelectField(_l("Lead unit"), coerce=int, validators=[InputRequired()])
+    lead_unit_id = UnitField(_l("Lead unit"), validators=[InputRequired()])
+    #: The cooperating units the ticket has: checked ones stay.
     cooperating_unit_ids = SelectMultipleField(_l("Cooperating units"), coerce=int,
                                                validators=[Optional()])
+    #: Units to add as cooperating, one per picker.
+    add_cooperating = UnitListField(_l("Add cooperating units"))
+    #: How many empty pickers the page offers for new cooperating units.
+    ADD_SLOTS = 3
     deadline = DateField(_l("Deadline"), validators=[InputRequired()])
     planned_completion_on = DateField(_l("Planned completion date"), validators=[Optional()])
     responsible_person = StringField(_l("Responsible person"), filters=[_strip],
@@ -260,16 +335,21 @@ class EditForm(VersionedForm):
     target = TextAreaField(_l("Target"), filters=[_strip],
                            validators=[Optional(), Length(max=MAX_TEXT)])
 
-    def set_units(self, units) -> None:
-        top = min((u.depth for u in units), default=0)
-        choices = [_choice(str(u.id), "\u3000" * (u.depth - top) + u.name) for u in units]
-        self.lead_unit_id.choices = choices
-        self.cooperating_unit_ids.choices = choices
+    def set_units(self, ticket, resolve_unit) -> None:
+        """The ticket's cooperating units as choices (kept unless unchecked), the lead unit
+        shown when the form is fresh, and the resolver of typed units."""
+        current = [c.unit for c in ticket.cooperating]
+        self.cooperating_unit_ids.choices = [(u.id, f"{u.name} ({u.code})") for u in current]
+        self.lead_unit_id.resolver = self.add_cooperating.resolver = resolve_unit
+        if getattr(self.lead_unit_id, "raw_data", None) is None:
+            self.lead_unit_id.set_unit(ticket.lead_unit)
 
     def to_changes(self) -> workflow.TicketChanges:
         return workflow.TicketChanges(
-            lead_unit_id=self.lead_unit_id.data,
-            cooperating_unit_ids=tuple(dict.fromkeys(self.cooperating_unit_ids.data or ())),
+            lead_unit_id=self.lead_unit_id.unit_id,
+            cooperating_unit_ids=tuple(dict.fromkeys(
+                [*(self.cooperating_unit_ids.data or ()),
+                 *(u.id for u in self.add_cooperating.units)])),
             deadline=self.deadline.data,
             planned_completion_on=self.planned_completion_on.data,
             responsible_person=self.responsible_person.data or "",

@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.models.base import Base, UTCDateTime, utcnow
@@ -18,6 +19,10 @@ from tracker.models.enums import ExtensionStatus, TicketStatus, TimelineKind, en
 from tracker.models.inspection import Finding
 from tracker.models.unit import Unit
 from tracker.models.user import User
+
+
+#: Tickets that owe work against a date (deadlines.DUE_STATES): the partial index's rows.
+DUE_WHERE = "status IN ('assigned', 'in_progress', 'returned', 'long_term')"
 
 
 class Ticket(Base):
@@ -78,8 +83,16 @@ class Ticket(Base):
         CheckConstraint("progress_percent BETWEEN 0 AND 100", name="progress_percent"),
         CheckConstraint("deadline IS NOT NULL", name="deadline_set"),
         Index("ix_tickets_lead_status_deadline", "lead_unit_id", "status", "deadline"),
-        Index("ix_tickets_status_deadline", "status", "deadline"),
+        # The list's orders and filters (docs/performance.md, issue 6): a subtree scope or
+        # unit filter in deadline order; a status filter in deadline order; the whole
+        # organisation in deadline order; open tickets that owe work (overdue, near-due) in
+        # deadline order, with what the overdue rule reads (index-only on PostgreSQL).
+        Index("ix_tickets_lead_deadline_id", "lead_unit_id", "deadline", "id"),
+        Index("ix_tickets_status_deadline_id", "status", "deadline", "id"),
         Index("ix_tickets_deadline_id", "deadline", "id"),
+        Index("ix_tickets_due_deadline_id", "deadline", "id",
+              postgresql_include=["status", "next_review_on"],
+              postgresql_where=text(DUE_WHERE), sqlite_where=text(DUE_WHERE)),
         Index("ix_tickets_updated_id", "updated_at", "id"),
     )
 

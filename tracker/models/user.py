@@ -3,13 +3,16 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Index, String, func, select
+from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.models.base import Base, UTCDateTime, utcnow
 from tracker.models.enums import Role, enum_column
 from tracker.models.unit import Unit
+
+
+_ROOT = aliased(Unit, name="root_units")
 
 
 def new_session_token() -> str:
@@ -40,6 +43,11 @@ class User(UserMixin, Base):
 
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id], lazy="joined")
     scope_unit: Mapped[Unit | None] = relationship(foreign_keys=[scope_unit_id], lazy="joined")
+    #: How many root units the tree has, read in the same statement as the user:
+    #: `scoping.covers_everything` (an office over the only root needs no scope clause).
+    root_count: Mapped[int] = column_property(
+        select(func.count()).select_from(_ROOT).where(_ROOT.parent_id.is_(None))
+        .scalar_subquery(), deferred=False)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

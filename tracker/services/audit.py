@@ -161,6 +161,43 @@ def _chain(mapper, connection: Connection, target: AuditEvent) -> None:
         last_hash=target.hash, event_count=count + 1, updated_at=clock.now_utc()))
 
 
+def record_many(actor: User | None, items: list[dict[str, Any]]) -> int:
+    """Write many events at once, chained exactly as `record` chains one: the head is
+    locked once, each event hashed on the one before it in order, and all are inserted in
+    that order with one multi-row INSERT (ids follow the chain). Each item holds action,
+    object_type, object_id and optionally ticket_id, before, after, note."""
+    if not items:
+        return 0
+    db.session.flush()  # events already pending take their place in the chain first
+    connection = db.session.connection()
+    last_hash, count = _lock_head(connection)
+    moment = clock.now_utc().replace(microsecond=0)
+    remote = request.remote_addr if has_request_context() else None
+
+    class _Event:
+        pass
+
+    rows = []
+    for item in items:
+        event = _Event()
+        event.actor_id = actor.id if actor else None
+        event.action, event.object_type = item["action"], item["object_type"]
+        event.object_id, event.ticket_id = item["object_id"], item.get("ticket_id")
+        before, after = item.get("before"), item.get("after")
+        event.before = _json_safe({k: _plain(v) for k, v in before.items()} if before else None)
+        event.after = _json_safe({k: _plain(v) for k, v in after.items()} if after else None)
+        note = item.get("note")
+        event.note = note[:2000] if note else None
+        event.remote_addr, event.created_at, event.prev_hash = remote, moment, last_hash
+        event.hash = last_hash = compute_hash(event)
+        rows.append(dict(event.__dict__))
+    connection.execute(insert(AuditEvent.__table__), rows)
+    table = AuditChain.__table__
+    connection.execute(update(table).where(table.c.id == HEAD_ID).values(
+        last_hash=last_hash, event_count=count + len(rows), updated_at=clock.now_utc()))
+    return len(rows)
+
+
 @dataclass
 class Verification:
     events: int = 0

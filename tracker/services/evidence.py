@@ -206,8 +206,10 @@ def get(actor: User, evidence_id: int) -> Evidence:
     return found
 
 
-def for_ticket(actor: User, ticket_id: int) -> tuple[Ticket, list[Evidence]]:
-    ticket = scoping.get_ticket(actor, ticket_id)
+def for_ticket(actor: User, ticket_id: int | Ticket) -> tuple[Ticket, list[Evidence]]:
+    """The ticket (through the scoping rule) and its files. Given a ticket the caller has
+    already found through the scoping rule, it is not read again."""
+    ticket = ticket_id if isinstance(ticket_id, Ticket) else scoping.get_ticket(actor, ticket_id)
     rows = db.session.scalars(
         select(Evidence).where(Evidence.ticket_id == ticket.id)
         .order_by(Evidence.uploaded_at, Evidence.id)).all()

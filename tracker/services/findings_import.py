@@ -8,8 +8,9 @@ unit. Excel or CSV (UTF-8 or GB18030).
 
 `preview` reads and checks everything and says, row by row, what would be created,
 updated or left unchanged, or which row and column is wrong; it writes nothing.
-`apply` writes all of it through the services (inspections, workflow: audited) or nothing:
-any error raises and the caller rolls back. Importing the same list again changes nothing;
+`apply` writes all of it through the services (inspections, workflow: audited; new
+tickets in bulk) or nothing: any error raises and the caller rolls back. Importing the
+same list again changes nothing;
 a number already in the inspection updates that finding; a (finding, lead unit) pair
 already there updates that ticket. Tickets of lead units no longer listed are left alone.
 """
@@ -19,6 +20,7 @@ from typing import Any, Callable
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
@@ -35,7 +37,7 @@ from tracker.models import (
     Unit,
     User,
 )
-from tracker.services import inspections, scoping, sheets, workflow
+from tracker.services import audit, inspections, scoping, sheets, workflow
 from tracker.services.errors import Forbidden, ValidationFailed
 
 Column = sheets.Column
@@ -370,24 +372,26 @@ def apply(actor: User, result: Preview) -> dict[str, int]:
         raise ValidationFailed(_("The file has errors; nothing was imported."),
                                {"file": [_("Correct the rows listed and upload again.")]})
     finding_ids: dict[int, int] = {}
+    new_findings = []
     for number, plan in sorted(result.findings.items()):
         if plan.existing is None:
-            finding_ids[number] = inspections.create_finding(
-                actor, result.inspection.id, plan.draft).id
+            new_findings.append(plan)
         else:
             if plan.changed:
                 inspections.update_finding(actor, plan.existing.id, plan.draft)
             finding_ids[number] = plan.existing.id
+    finding_ids.update(_create_findings(actor, result.inspection, new_findings))
+    new_tickets = []
     for row in result.rows:
         ticket = row.ticket
         if ticket is None:
             continue
         if ticket.existing is None:
-            workflow.create_tickets(actor, finding_ids[row.number], [workflow.TicketDraft(
+            new_tickets.append((finding_ids[row.number], workflow.TicketDraft(
                 lead_unit_id=ticket.lead_unit.id, deadline=ticket.deadline,
                 cooperating_unit_ids=ticket.cooperating, measures=ticket.measures,
                 responsible_person=ticket.responsible_person, timeline=ticket.timeline,
-                planned_completion_on=ticket.planned_completion_on)])
+                planned_completion_on=ticket.planned_completion_on)))
         elif ticket.changes:
             c = ticket.changes
             workflow.edit_ticket(actor, ticket.existing.id, ticket.existing.version,
@@ -397,7 +401,40 @@ def apply(actor: User, result: Preview) -> dict[str, int]:
                                      responsible_person=c.get("responsible_person"),
                                      planned_completion_on=c.get("planned_completion_on"),
                                      fields_set=frozenset(c)))
+    # New tickets in one go: scope asked once, rows, audit events and "assigned" news
+    # written with multi-row INSERTs.
+    workflow.create_tickets_bulk(actor, new_tickets)
     return result.counts
+
+
+def _create_findings(actor: User, inspection: Inspection, plans: list[FindingPlan]
+                     ) -> dict[int, int]:
+    """`inspections.create_finding` for many findings: the same checks and one audit event
+    each, but one multi-row INSERT for the findings and one for their events. Returns
+    number -> id."""
+    if not plans:
+        return {}
+    _require_importer(actor, inspection)
+    found = [Finding(inspection_id=inspection.id,
+                     **inspections._checked_finding(actor, inspection, plan.draft, None))
+             for plan in plans]
+    try:
+        with db.session.begin_nested():  # a number taken meanwhile: a field error, as one by one
+            db.session.add_all(found)
+            db.session.flush()
+    except IntegrityError:
+        taken = db.session.scalar(select(Finding.number).where(
+            Finding.inspection_id == inspection.id,
+            Finding.number.in_([f.number for f in found])).order_by(Finding.number).limit(1))
+        raise ValidationFailed(_("Please correct the highlighted fields."), {
+            "number": [_("Number %(n)s is already used in this inspection.",
+                         n=taken)]}) from None
+    audit.record_many(actor, [
+        {"action": "finding.create", "object_type": "finding", "object_id": f.id,
+         "after": {"inspection_id": inspection.id,
+                   **{name: getattr(f, name) for name in inspections.FINDING_FIELDS}}}
+        for f in found])
+    return {f.number: f.id for f in found}
 
 
 # --- template and export ----------------------------------------------------------------

@@ -106,8 +106,6 @@ def latest_progress_ids(ticket_ids=None):
 def ledger_statement(user: User, flt: ticket_queries.TicketFilter, today: date, days: int):
     # Findings and inspections are aliased: the filter's own EXISTS clauses over them must
     # correlate with the ticket only.
-    latest = aliased(ProgressUpdate, name="latest_progress")
-    latest_ids = latest_progress_ids()
     lead = aliased(Unit, name="lead_unit")
     Finding = aliased(FindingModel, name="ledger_finding")
     Inspection = aliased(InspectionModel, name="ledger_inspection")
@@ -117,7 +115,6 @@ def ledger_statement(user: User, flt: ticket_queries.TicketFilter, today: date, 
         Category.name.label("category"), lead.name.label("lead_unit"),
         Ticket.responsible_person, Ticket.measures, Ticket.deadline,
         Ticket.planned_completion_on, Ticket.status, Ticket.progress_percent,
-        latest.text.label("latest_text"), latest.created_at.label("latest_at"),
         deadlines.overdue(today).label("is_overdue"),
     )
     return (statement.select_from(Ticket)
@@ -125,8 +122,6 @@ def ledger_statement(user: User, flt: ticket_queries.TicketFilter, today: date, 
             .join(Inspection, Inspection.id == Finding.inspection_id)
             .join(lead, lead.id == Ticket.lead_unit_id)
             .outerjoin(Category, Category.id == Finding.category_id)
-            .outerjoin(latest_ids, latest_ids.c.ticket_id == Ticket.id)
-            .outerjoin(latest, latest.id == latest_ids.c.update_id)
             .order_by(Inspection.year.desc(), Inspection.id, Finding.number, lead.code,
                       Ticket.id))
 
@@ -138,6 +133,15 @@ def _cooperating(ticket_ids: list[int]) -> dict[int, list[str]]:
             .where(TicketUnit.ticket_id.in_(ticket_ids)).order_by(Unit.code)):
         names.setdefault(ticket_id, []).append(name)
     return names
+
+
+def _latest_progress(ticket_ids: list[int]) -> dict[int, tuple[str, object]]:
+    """Each ticket's latest progress update (text, written at), for one batch of rows:
+    read through the (ticket, created) index, not aggregated over the whole table."""
+    latest_ids = latest_progress_ids(ticket_ids)
+    return {ticket_id: (text, at) for ticket_id, text, at in db.session.execute(
+        select(ProgressUpdate.ticket_id, ProgressUpdate.text, ProgressUpdate.created_at)
+        .join(latest_ids, latest_ids.c.update_id == ProgressUpdate.id))}
 
 
 def _evidence_counts(ticket_ids: list[int]) -> dict[int, int]:
@@ -159,7 +163,9 @@ def rows(user: User, flt: ticket_queries.TicketFilter, today: date, days: int
         ids = [r.id for r in batch]
         coop = _cooperating(ids)
         evidence = _evidence_counts(ids)
+        latest = _latest_progress(ids)
         for r in batch:
+            latest_text, latest_at = latest.get(r.id, (None, None))
             if r.status not in labels:
                 labels[r.status] = status_label(r.status)
             yield LedgerRow(
@@ -170,10 +176,45 @@ def rows(user: User, flt: ticket_queries.TicketFilter, today: date, days: int
                 responsible_person=r.responsible_person or "", measures=r.measures or "",
                 deadline=r.deadline, planned_completion_on=r.planned_completion_on,
                 status=labels[r.status], progress_percent=r.progress_percent,
-                latest_progress=r.latest_text or "",
-                latest_progress_on=clock.local_date(r.latest_at) if r.latest_at else None,
+                latest_progress=latest_text or "",
+                latest_progress_on=clock.local_date(latest_at) if latest_at else None,
                 evidence_count=evidence.get(r.id, 0), overdue=yes if r.is_overdue else no,
             )
+
+
+def _sheet_rows(user: User, flt: ticket_queries.TicketFilter, today: date, days: int
+                ) -> Iterator[list]:
+    """The ledger's rows as the sheet takes them, in COLUMNS order: `rows` without a
+    LedgerRow per ticket and with text neutralised only where it needs it (100,000 rows
+    make every call per row count)."""
+    result = db.session.execute(
+        ledger_statement(user, flt, today, days).execution_options(yield_per=BATCH))
+    yes, no = _("Yes"), _("No")
+    labels: dict[str, str] = {}
+    local_date = clock.local_date
+    starts = sheets.FORMULA_STARTS
+
+    def safe(value):
+        return ("'" + value if value.startswith(starts) else value) if value else ""
+
+    for batch in result.partitions():
+        ids = [r[0] for r in batch]
+        coop = _cooperating(ids)
+        evidence = _evidence_counts(ids)
+        latest = _latest_progress(ids)
+        nothing = (None, None)
+        for (ticket_id, version, inspection, number, title, category, lead, person, measures,
+             deadline, planned, status, percent, is_overdue) in batch:
+            latest_text, latest_at = latest.get(ticket_id, nothing)
+            label = labels.get(status)
+            if label is None:
+                label = labels[status] = status_label(status)
+            names = coop.get(ticket_id)
+            yield [ticket_id, version, safe(inspection), number, safe(title), safe(category),
+                   safe(lead), safe("、".join(names)) if names else "", safe(person),
+                   safe(measures), deadline, planned, label, percent, safe(latest_text),
+                   local_date(latest_at) if latest_at else None, evidence.get(ticket_id, 0),
+                   yes if is_overdue else no]
 
 
 def _styled(sheet, value, *, kind="text", bold=False, fill=None, wrap=False):
@@ -196,12 +237,11 @@ def write_ledger(out: IO[bytes], user: User, flt: ticket_queries.TicketFilter,
     sheet.append([_styled(sheet, header(c), bold=True, fill="DDEBF7", wrap=True)
                   for c in COLUMNS])
     count = 0
-    keys = COLUMN_KEYS
-    for row in rows(user, flt, today, days):
+    append = sheet.append
+    for values in _sheet_rows(user, flt, today, days):
         # Plain values: openpyxl gives dates a date format itself, and a styled cell per
         # value would cost several times the time of the whole export.
-        values = [getattr(row, key) for key in keys]
-        sheet.append([safe_text(v) if isinstance(v, str) else v for v in values])
+        append(values)
         count += 1
         if progress and count % BATCH == 0:
             progress(count)
@@ -238,9 +278,11 @@ def _write_rollup(book: Workbook, summary: rollup.Summary) -> None:
     sheet.append([_styled(sheet, _("As of %(day)s", day=summary.today.isoformat()))])
     sheet.append([_styled(sheet, header(c), bold=True, fill="DDEBF7", wrap=True)
                   for c in ROLLUP_COLUMNS])
+    # One row per group (a unit each: tens of thousands in a province): plain cells.
     for group in summary.groups:
-        sheet.append([_styled(sheet, v, kind=c.kind) for c, v in zip(
-            ROLLUP_COLUMNS, _rollup_values(group.label, group.tickets, group.findings))])
+        values = _rollup_values(group.label, group.tickets, group.findings)
+        values[0] = safe_text(values[0])
+        sheet.append(values)
     sheet.append([_styled(sheet, v, kind=c.kind, bold=True) for c, v in zip(
         ROLLUP_COLUMNS, _rollup_values(_("Total"), summary.tickets, summary.findings))])
     sheet.append([])

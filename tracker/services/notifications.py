@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
@@ -323,6 +323,7 @@ def overseers(unit_ids: Iterable[int], role: Role) -> dict[int, list[User]]:
         .join(UnitClosure, UnitClosure.ancestor_id == User.scope_unit_id)
         .where(UnitClosure.descendant_id.in_(ids), User.role == role,
                User.is_active_user.is_(True))
+        .options(joinedload(User.unit))  # their work-chat group, without a query each
         .order_by(UnitClosure.depth, User.id))
     nearest: dict[int, int] = {}
     for user, unit_id, depth in rows:
@@ -404,57 +405,108 @@ def for_users(users: Iterable[User], kind: NotificationKind, render: Callable, *
     return intents
 
 
-def write(intents: list[Intent], now: datetime | None = None) -> list[Notification]:
-    """Insert the notifications whose natural key is new, each with its deliveries.
-    Flushes; never commits. A concurrent writer of the same key makes the caller's flush
-    fail with an IntegrityError: the caller rolls back and runs again, finding it written."""
+@dataclass
+class Written:
+    """A notification as `write` inserted it (rows go in with executemany, so no ORM object
+    is built): what the scheduler's report and the daily digest need."""
+
+    id: int | None
+    recipient_user_id: int | None
+    recipient_unit_id: int | None
+    kind: NotificationKind
+    subject: str
+    dedup_key: str
+
+
+#: Keys asked for in one `IN (…)`.
+KEY_CHUNK = 500
+
+
+def existing_keys(keys: Iterable[str]) -> set[str]:
+    """Which of these natural keys are written already (one query per KEY_CHUNK keys)."""
+    keys = list(keys)
+    found: set[str] = set()
+    for start in range(0, len(keys), KEY_CHUNK):
+        found.update(db.session.scalars(select(Notification.dedup_key).where(
+            Notification.dedup_key.in_(keys[start:start + KEY_CHUNK]))))
+    return found
+
+
+def write(intents: list[Intent], now: datetime | None = None, *,
+          org: dict[NotificationKind, Choice] | None = None,
+          with_ids: bool = False) -> list[Written]:
+    """Insert the notifications whose natural key is new, each with its deliveries, with
+    one multi-row INSERT per table. Flushes; never commits. A concurrent writer of the same
+    key makes the insert fail with an IntegrityError: the caller rolls back and runs again,
+    finding it written.
+
+    Group intents for a unit without a robot (or a kind the office keeps out of the
+    groups) are dropped before the database is asked anything; a message is rendered only
+    once its key is known to be new, and once per (render, language) however many
+    recipients share it. `with_ids` also reads back the new rows' ids."""
     if not intents:
         return []
     now = now or clock.now_utc()
+    org = org or defaults()
     unique: dict[str, Intent] = {}
     for intent in intents:
+        if intent.user is None and not (intent.unit.webhook_url
+                                        and org[intent.kind].is_webhook):
+            continue  # a group without a robot hears nothing; users have their own rows
         unique.setdefault(intent.dedup_key, intent)
-    existing = set()
-    keys = list(unique)
-    for start in range(0, len(keys), 500):
-        existing.update(db.session.scalars(select(Notification.dedup_key).where(
-            Notification.dedup_key.in_(keys[start:start + 500]))))
-    fresh = [i for k, i in unique.items() if k not in existing]
+    if not unique:
+        return []
+    existing = existing_keys(unique)
+    fresh = [(k, i) for k, i in unique.items() if k not in existing]
     if not fresh:
         return []
-    org = defaults()
-    prefs = choices_for({i.user.id for i in fresh if i.user is not None}, org)
+    prefs = choices_for({i.user.id for _k, i in fresh if i.user is not None}, org)
     default_locale = current_app.config["BABEL_DEFAULT_LOCALE"]
-    created = []
-    for intent in fresh:
-        deliveries = []
-        if intent.user is not None:
-            choice = prefs.get((intent.user.id, intent.kind), org[intent.kind])
-            if intent.user.email and choice.is_email:
-                deliveries.append(Delivery(
-                    channel=DeliveryChannel.EMAIL, target=intent.user.email,
-                    status=DeliveryStatus.HELD if choice.is_digest else DeliveryStatus.PENDING,
-                    next_attempt_at=now))
-            locale = intent.user.locale or default_locale
-        else:
-            if not (intent.unit.webhook_url and org[intent.kind].is_webhook):
-                continue  # a group without a robot hears nothing; users have their own rows
-            deliveries.append(Delivery(channel=DeliveryChannel.WEBHOOK,
-                                       status=DeliveryStatus.PENDING, next_attempt_at=now))
-            locale = default_locale
+    by_locale: dict[str, list[tuple[str, Intent]]] = {}
+    for key, intent in fresh:
+        locale = (intent.user.locale if intent.user is not None else None) or default_locale
+        by_locale.setdefault(locale, []).append((key, intent))
+    rows, outbox, written = [], {}, []
+    for locale, items in by_locale.items():
+        rendered: dict[int, tuple[str, str]] = {}
         with force_locale(locale):
-            subject, body = intent.render()
-        notification = Notification(
-            recipient_user_id=intent.user.id if intent.user is not None else None,
-            recipient_unit_id=intent.unit.id if intent.user is None else None,
-            kind=intent.kind, ticket_id=intent.ticket_id, urging_id=intent.urging_id,
-            about_on=intent.about_on, offset_days=intent.offset_days,
-            dedup_key=intent.dedup_key, subject=str(subject)[:300], body=str(body),
-            created_at=now, deliveries=deliveries)
-        db.session.add(notification)
-        created.append(notification)
-    db.session.flush()
-    return created
+            for key, intent in items:
+                text = rendered.get(id(intent.render))
+                if text is None:
+                    subject, body = intent.render()
+                    text = rendered[id(intent.render)] = (str(subject)[:300], str(body))
+                user_id = intent.user.id if intent.user is not None else None
+                unit_id = intent.unit.id if intent.user is None else None
+                rows.append({
+                    "recipient_user_id": user_id, "recipient_unit_id": unit_id,
+                    "kind": intent.kind, "ticket_id": intent.ticket_id,
+                    "urging_id": intent.urging_id, "about_on": intent.about_on,
+                    "offset_days": intent.offset_days, "dedup_key": key,
+                    "subject": text[0], "body": text[1], "created_at": now})
+                written.append(Written(None, user_id, unit_id, intent.kind, text[0], key))
+                if intent.user is not None:
+                    choice = prefs.get((intent.user.id, intent.kind), org[intent.kind])
+                    if intent.user.email and choice.is_email:
+                        outbox[key] = (DeliveryChannel.EMAIL, intent.user.email,
+                                       DeliveryStatus.HELD if choice.is_digest
+                                       else DeliveryStatus.PENDING)
+                else:
+                    outbox[key] = (DeliveryChannel.WEBHOOK, None, DeliveryStatus.PENDING)
+    db.session.execute(insert(Notification), rows)
+    if outbox or with_ids:
+        ids = {}
+        keys = [w.dedup_key for w in written]
+        for start in range(0, len(keys), KEY_CHUNK):
+            ids.update(db.session.execute(select(Notification.dedup_key, Notification.id).where(
+                Notification.dedup_key.in_(keys[start:start + KEY_CHUNK]))).all())
+        for item in written:
+            item.id = ids[item.dedup_key]
+        if outbox:
+            db.session.execute(insert(Delivery), [
+                {"notification_id": ids[key], "channel": channel, "target": target,
+                 "status": status, "attempts": 0, "next_attempt_at": now, "created_at": now}
+                for key, (channel, target, status) in outbox.items()])
+    return written
 
 
 # --- news of workflow events ----------------------------------------------------------

@@ -15,13 +15,17 @@ batch and runs a batch again if a concurrent pass wrote the same key first.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable
+from types import SimpleNamespace
+from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Date, Integer, String, and_, case, func, literal, or_, select, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from tracker.extensions import db
 from tracker.models import (
@@ -31,8 +35,11 @@ from tracker.models import (
     ExtensionRequest,
     ExtensionStatus,
     Finding,
+    Holiday,
+    Inspection,
     Notification,
     NotificationKind,
+    NotificationSetting,
     ProgressUpdate,
     Role,
     Ticket,
@@ -43,7 +50,7 @@ from tracker.models import (
 )
 from tracker.services import clock, deadlines, notifications, scoping
 from tracker.services import notification_messages as msg
-from tracker.services.notifications import Intent, ReminderSettings
+from tracker.services.notifications import Choice, Intent, ReminderSettings
 from tracker.services.workdays import WorkCalendar
 
 K = NotificationKind
@@ -66,6 +73,14 @@ class PassContext:
     settings: ReminderSettings
     batch: int
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    #: The organisation's defaults per kind, read once per pass.
+    org: dict[NotificationKind, Choice] = field(default_factory=dict)
+    #: The last complete pass under the same rules: its day and the moment it started.
+    #: Whatever was due by that day was written then, unless the ticket changed since;
+    #: None: no such pass, everything is looked at.
+    since: date | None = None
+    since_at: datetime | None = None
+    fingerprint: str = ""
 
     @property
     def local_now(self) -> datetime:
@@ -82,11 +97,23 @@ class PassContext:
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
 
-    def days_since(self, day: date) -> int:
-        """Days from `day` to today: working days when the office counts them."""
+    def days_since(self, day: date, until: date | None = None) -> int:
+        """Days from `day` to today (or `until`): working days when the office counts them."""
+        until = until or self.today
         if self.settings.use_workdays:
-            return self.calendar.between(day, self.today)
-        return (self.today - day).days
+            return self.calendar.between(day, until)
+        return (until - day).days
+
+    @property
+    def gap(self) -> int | None:
+        """Days since the last complete pass (0: earlier today); None: look at everything."""
+        if self.since is None:
+            return None
+        return (self.today - self.since).days
+
+    def changed(self) -> ColumnElement[bool]:
+        """Tickets changed since the last complete pass started (new ones included)."""
+        return Ticket.updated_at >= self.since_at
 
     def before(self, day: date, offset: int) -> date:
         """The moment `offset` days (or working days) before `day`."""
@@ -95,10 +122,49 @@ class PassContext:
         return day - timedelta(days=offset)
 
 
+#: Where the last complete pass is recorded (a row of notification_settings).
+PASS_KEY = "reminder_pass"
+
+
+def _fingerprint(settings: ReminderSettings, org: dict[NotificationKind, Choice]) -> str:
+    """The rules a pass ran under: settings, organisation defaults, the holiday table."""
+    holidays = db.session.execute(select(func.count(), func.max(Holiday.created_at))).one()
+    return repr((sorted(settings.__dict__.items()),
+                 sorted((k.value, c.is_email, c.is_digest, c.is_webhook) for k, c in org.items()),
+                 holidays[0], holidays[1].isoformat() if holidays[1] else None))
+
+
 def context(now: datetime | None = None) -> PassContext:
-    return PassContext(now=now or clock.now_utc(), zone=clock.office_zone(),
-                       settings=notifications.reminder_settings(),
-                       batch=current_app.config["REMINDER_BATCH"])
+    ctx = PassContext(now=now or clock.now_utc(), zone=clock.office_zone(),
+                      settings=notifications.reminder_settings(),
+                      batch=current_app.config["REMINDER_BATCH"],
+                      org=notifications.defaults())
+    ctx.fingerprint = _fingerprint(ctx.settings, ctx.org)
+    row = db.session.get(NotificationSetting, PASS_KEY)
+    value = row.value if row is not None and isinstance(row.value, dict) else {}
+    try:
+        since = date.fromisoformat(value["day"])
+        since_at = datetime.fromisoformat(value["started_at"])
+    except (KeyError, TypeError, ValueError):
+        return ctx
+    # Only a pass under the same rules, not after this one, counts.
+    if (value.get("fingerprint") == ctx.fingerprint and since <= ctx.today
+            and since_at <= ctx.now and since_at.tzinfo is not None):
+        ctx.since, ctx.since_at = since, since_at
+    return ctx
+
+
+def record_pass(ctx: PassContext, after: int):
+    """The last step: the pass is complete; the next one need only look at what became
+    due since today, or changed since this pass started."""
+    row = db.session.get(NotificationSetting, PASS_KEY)
+    if row is None:
+        row = NotificationSetting(key=PASS_KEY)
+        db.session.add(row)
+    row.value = {"day": ctx.today.isoformat(), "started_at": ctx.now.isoformat(),
+                 "fingerprint": ctx.fingerprint}
+    db.session.flush()
+    return [], None
 
 
 def repeat_point(days: int, first: int, every: int) -> int | None:
@@ -109,19 +175,158 @@ def repeat_point(days: int, first: int, every: int) -> int | None:
     return first + every * ((days - first) // every)
 
 
-Step = Callable[[PassContext, int], tuple[list[Notification], int | None]]
+Step = Callable[[PassContext, int], tuple[list[notifications.Written], int | None]]
 
 
-def _batch(ctx: PassContext, statement, id_column, after: int) -> tuple[list, int | None]:
-    rows = list(db.session.scalars(statement.where(id_column > after).order_by(id_column)
-                                   .limit(ctx.batch)).unique())
-    return rows, (rows[-1].id if len(rows) == ctx.batch else None)
+# --- reading candidates ---------------------------------------------------------------
+#
+# Each rule asks the database for the candidates that still owe a message: the natural
+# key's ticket part (kind, ticket, date, offset) is computed in SQL, and a ticket for
+# which that notification is written already (to any of its recipients) is left out by an
+# anti-join on the outbox *before* anything is loaded or rendered. So a pass that finds
+# nothing new reads nothing but ids. What comes back is read as plain columns (never ORM
+# tickets); the facts the messages mention are read for a batch only when one of its
+# messages is actually new, and `notifications.write` checks each recipient's full key.
+# A recipient who joins a unit after a reminder was written for a ticket gets the next
+# one of that ticket, not that one again.
 
 
-def _tickets(*where) -> Select:
-    return select(Ticket).where(*where).options(
-        joinedload(Ticket.finding).joinedload(Finding.inspection),
-        joinedload(Ticket.lead_unit))
+class days_since(FunctionElement):  # noqa: N801  (a SQL function)
+    """Whole days from the date expression `day` to the date `today`, on every dialect."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_since"
+
+
+@compiles(days_since)
+def _days_since_default(element, compiler, **kw):
+    today, day = list(element.clauses)
+    return f"(CAST({compiler.process(today, **kw)} AS DATE) - {compiler.process(day, **kw)})"
+
+
+@compiles(days_since, "sqlite")
+def _days_since_sqlite(element, compiler, **kw):
+    today, day = list(element.clauses)
+    return (f"CAST(julianday({compiler.process(today, **kw)}) - "
+            f"julianday({compiler.process(day, **kw)}) AS INTEGER)")
+
+
+@compiles(days_since, "mysql")
+@compiles(days_since, "mariadb")
+def _days_since_mysql(element, compiler, **kw):
+    today, day = list(element.clauses)
+    return f"DATEDIFF({compiler.process(today, **kw)}, {compiler.process(day, **kw)})"
+
+
+def _written(kind, about_on, offset, *, ticket_id=Ticket.id, **extra) -> ColumnElement:
+    """EXISTS: the notification of this kind, ticket, date and offset is written (to
+    anyone). Correlated with the rule's ticket; served by the index on ticket_id."""
+    n = aliased(Notification, name="written")
+    where = [n.ticket_id == ticket_id, n.kind == kind, n.about_on == about_on,
+             n.offset_days.is_(None) if offset is None else n.offset_days == offset]
+    if "since" in extra:
+        where.append(n.created_at >= extra["since"])
+    if "ref" in extra:
+        where.append(n.dedup_key.endswith(extra["ref"]))
+    return _probe(select(n.id).where(*where))
+
+
+def _probe(statement) -> ColumnElement:
+    """EXISTS (statement), asked row by row through the index. On PostgreSQL, OFFSET 0
+    keeps the planner from turning it into an anti-join over the whole outbox, which it
+    would plan as a nested loop over a materialised scan on the statistics of an outbox
+    that is growing during the very pass (quadratic: minutes at 100,000 tickets)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement = statement.offset(0)
+    return statement.exists()
+
+
+def _page(ctx: PassContext, statement, id_column, after: int) -> tuple[list, int | None]:
+    rows = db.session.execute(statement.where(id_column > after).order_by(id_column)
+                              .limit(ctx.batch)).all()
+    return rows, (rows[-1][0] if len(rows) == ctx.batch else None)
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    """A lead unit as a recipient: its work-chat group."""
+
+    id: int
+    name: str
+    webhook_url: str | None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One candidate ticket with what its messages mention and who decides it."""
+
+    facts: msg.TicketFacts
+    unit: UnitRef
+    lead_unit_id: int
+    status: TicketStatus
+    finding: object  # .inspection.signoff_levels / .supervisors_may_sign_off (deciders)
+
+
+class Subjects:
+    """The batch's tickets, read in one query the first time a message needs them."""
+
+    def __init__(self, ids: Iterable[int]):
+        self.ids = list(dict.fromkeys(ids))
+        self._found: dict[int, Subject] | None = None
+
+    def __getitem__(self, ticket_id: int) -> Subject:
+        if self._found is None:
+            self._found = _subjects(self.ids)
+        return self._found[ticket_id]
+
+
+def _subjects(ids: list[int]) -> dict[int, Subject]:
+    found = {}
+    for start in range(0, len(ids), notifications.KEY_CHUNK):
+        for r in db.session.execute(
+                select(Ticket.id, Ticket.status, Ticket.deadline, Ticket.next_review_on,
+                       Ticket.responsible_person, Ticket.lead_unit_id, Finding.title,
+                       Unit.name.label("unit_name"), Unit.webhook_url,
+                       Inspection.title.label("inspection"), Inspection.document_number,
+                       Inspection.signoff_levels, Inspection.supervisors_may_sign_off)
+                .join(Finding, Finding.id == Ticket.finding_id)
+                .join(Inspection, Inspection.id == Finding.inspection_id)
+                .join(Unit, Unit.id == Ticket.lead_unit_id)
+                .where(Ticket.id.in_(ids[start:start + notifications.KEY_CHUNK]))):
+            facts = msg.TicketFacts(
+                ticket_id=r.id, title=r.title, unit=r.unit_name, deadline=r.deadline,
+                next_review_on=r.next_review_on, person=r.responsible_person or "",
+                inspection=r.inspection, document_number=r.document_number or "",
+                is_long_term=r.status == S.LONG_TERM)
+            inspection = SimpleNamespace(signoff_levels=r.signoff_levels,
+                                         supervisors_may_sign_off=r.supervisors_may_sign_off)
+            found[r.id] = Subject(facts=facts, unit=UnitRef(r.lead_unit_id, r.unit_name,
+                                                            r.webhook_url),
+                                  lead_unit_id=r.lead_unit_id, status=r.status,
+                                  finding=SimpleNamespace(inspection=inspection))
+    return found
+
+
+def _units(unit_ids: Iterable[int]) -> dict[int, UnitRef]:
+    ids = list(set(unit_ids))
+    found = {}
+    for start in range(0, len(ids), notifications.KEY_CHUNK):
+        for r in db.session.execute(select(Unit.id, Unit.name, Unit.webhook_url).where(
+                Unit.id.in_(ids[start:start + notifications.KEY_CHUNK]))):
+            found[r.id] = UnitRef(r.id, r.name, r.webhook_url)
+    return found
+
+
+def _due(status, deadline: date, next_review_on: date | None) -> date:
+    """`deadlines.due_date()` for one row read from the database."""
+    if status == S.LONG_TERM:
+        return next_review_on or deadline
+    return deadline
+
+
+def _write(ctx: PassContext, intents: list[Intent]) -> list[notifications.Written]:
+    return notifications.write(intents, ctx.now, org=ctx.org)
 
 
 # --- before the deadline (and the long-term review date) ------------------------------
@@ -136,85 +341,145 @@ def pick_offset(ctx: PassContext, due: date) -> int | None:
     return best
 
 
-def before_deadline(ctx: PassContext, after: int) -> tuple[list[Notification], int | None]:
+def before_deadline(ctx: PassContext, after: int):
     if not ctx.settings.offsets:
         return [], None
     horizon = max(ctx.settings.offsets) + (WORKDAY_SLACK if ctx.settings.use_workdays else 0)
-    tickets, cursor = _batch(ctx, _tickets(deadlines.near_due(ctx.today, horizon)),
-                             Ticket.id, after)
-    people = notifications.unit_users(t.lead_unit_id for t in tickets)
+    # The offset due on each date of the horizon, decided in Python (working days), used
+    # by the database as a lookup.
+    offsets = {}
+    for n in range(horizon + 1):
+        day = ctx.today + timedelta(days=n)
+        offset = pick_offset(ctx, day)
+        if offset is not None:
+            offsets[day] = offset
+    if not offsets:
+        return [], None
+    due = deadlines.due_date()
+    offset_of = case(*((due == day, offset) for day, offset in offsets.items()))
+    kind = case((Ticket.status == S.LONG_TERM, K.REVIEW_DUE.value), else_=K.DUE_SOON.value)
+    narrow = due.in_(list(offsets))
+    if ctx.gap is not None:
+        # Dates whose reminder moment came after the last complete pass.
+        fresh = [day for day, offset in offsets.items() if ctx.before(day, offset) > ctx.since]
+        narrow = and_(narrow, or_(due.in_(fresh), ctx.changed()) if fresh else ctx.changed())
+    rows, cursor = _page(ctx, select(
+        Ticket.id, Ticket.status, Ticket.deadline, Ticket.next_review_on, Ticket.lead_unit_id)
+        .where(deadlines.near_due(ctx.today, horizon), narrow,
+               ~_written(kind, due, offset_of)), Ticket.id, after)
+    subjects = Subjects(r.id for r in rows)
+    units = _units(r.lead_unit_id for r in rows)
+    people = notifications.unit_users(units)
     intents: list[Intent] = []
-    for ticket in tickets:
-        is_review = ticket.status == S.LONG_TERM
-        due = ticket.next_review_on if is_review else ticket.deadline
-        offset = pick_offset(ctx, due)
-        if offset is None:
-            continue
-        facts, days_left = msg.TicketFacts.of(ticket), (due - ctx.today).days
-        render = ((lambda f=facts, d=days_left: msg.review_due(f, d)) if is_review
-                  else (lambda f=facts, d=days_left: msg.due_soon(f, d)))
+    for r in rows:
+        is_review = r.status == S.LONG_TERM
+        due_on = _due(r.status, r.deadline, r.next_review_on)
+        offset, days_left = offsets[due_on], (due_on - ctx.today).days
+        render = ((lambda t=r.id, d=days_left: msg.review_due(subjects[t].facts, d))
+                  if is_review else
+                  (lambda t=r.id, d=days_left: msg.due_soon(subjects[t].facts, d)))
         intents += notifications.for_units(
-            [ticket.lead_unit], K.REVIEW_DUE if is_review else K.DUE_SOON, render,
-            people=people, ticket_id=ticket.id, about_on=due, offset_days=offset)
-    return notifications.write(intents), cursor
+            [units[r.lead_unit_id]], K.REVIEW_DUE if is_review else K.DUE_SOON, render,
+            people=people, ticket_id=r.id, about_on=due_on, offset_days=offset)
+    return _write(ctx, intents), cursor
 
 
 # --- overdue, and escalation ----------------------------------------------------------
 
-def overdue(ctx: PassContext, after: int) -> tuple[list[Notification], int | None]:
+def overdue(ctx: PassContext, after: int):
     rules = ctx.settings
-    tickets, cursor = _batch(ctx, _tickets(deadlines.overdue(ctx.today)), Ticket.id, after)
-    unit_ids = [t.lead_unit_id for t in tickets]
-    people = notifications.unit_users(unit_ids)
-    supervisors = notifications.overseers(unit_ids, Role.SUPERVISOR)
-    offices = notifications.overseers(unit_ids, Role.OFFICE)
+    due = deadlines.due_date()
+    days = days_since(literal(ctx.today, Date), due)
+    every = rules.overdue_repeat_days
+    point = 1 + (days - 1) - ((days - 1) % every)  # repeat_point(days, 1, every)
+    sup_days, office_days = rules.escalate_supervisor_days, rules.escalate_office_days
+    owes_notice = ~_written(K.OVERDUE.value, due, point)
+    owes_supervisor = and_(due <= ctx.today - timedelta(days=sup_days),
+                           ~_written(K.ESCALATION_SUPERVISOR.value, due, sup_days))
+    owes_office = and_(due <= ctx.today - timedelta(days=office_days),
+                       ~_written(K.ESCALATION_OFFICE.value, due, office_days))
+    narrow = []
+    if ctx.gap is not None:
+        # A notice, or an escalation, whose moment came after the last complete pass.
+        k = ctx.gap
+        narrow.append(or_(point > days - k, and_(days >= sup_days, days < sup_days + k),
+                          and_(days >= office_days, days < office_days + k), ctx.changed()))
+    rows, cursor = _page(ctx, select(
+        Ticket.id, Ticket.status, Ticket.deadline, Ticket.next_review_on, Ticket.lead_unit_id,
+        owes_notice.label("owes_notice"), owes_supervisor.label("owes_supervisor"),
+        owes_office.label("owes_office"))
+        .where(deadlines.overdue(ctx.today), *narrow,
+               or_(owes_notice, owes_supervisor, owes_office)),
+        Ticket.id, after)
+    subjects = Subjects(r.id for r in rows)
+    units = _units(r.lead_unit_id for r in rows)
+    people = notifications.unit_users(r.lead_unit_id for r in rows if r.owes_notice)
+    escalated = {r.lead_unit_id for r in rows if r.owes_supervisor or r.owes_office}
+    supervisors = notifications.overseers(escalated, Role.SUPERVISOR)
+    offices = notifications.overseers(escalated, Role.OFFICE)
     intents: list[Intent] = []
-    for ticket in tickets:
-        due = ticket.next_review_on if ticket.status == S.LONG_TERM else ticket.deadline
-        days = (ctx.today - due).days
-        facts = msg.TicketFacts.of(ticket)
-        key = {"ticket_id": ticket.id, "about_on": due}
-        point = repeat_point(days, 1, rules.overdue_repeat_days)
-        intents += notifications.for_units(
-            [ticket.lead_unit], K.OVERDUE,
-            lambda f=facts, d=due, n=days: msg.overdue(f, d, n),
-            people=people, offset_days=point, **key)
-        if days >= rules.escalate_supervisor_days:
-            watchers = supervisors[ticket.lead_unit_id] or offices[ticket.lead_unit_id]
+    for r in rows:
+        due_on = _due(r.status, r.deadline, r.next_review_on)
+        n = (ctx.today - due_on).days
+        key = {"ticket_id": r.id, "about_on": due_on}
+        if r.owes_notice:
+            intents += notifications.for_units(
+                [units[r.lead_unit_id]], K.OVERDUE,
+                lambda t=r.id, d=due_on, n=n: msg.overdue(subjects[t].facts, d, n),
+                people=people, offset_days=repeat_point(n, 1, every), **key)
+        if r.owes_supervisor:
+            watchers = supervisors[r.lead_unit_id] or offices[r.lead_unit_id]
             intents += notifications.for_users(
                 watchers, K.ESCALATION_SUPERVISOR,
-                lambda f=facts, d=due, n=days: msg.escalation_supervisor(f, d, n),
-                offset_days=rules.escalate_supervisor_days, **key)
-        if days >= rules.escalate_office_days:
+                lambda t=r.id, d=due_on, n=n: msg.escalation_supervisor(subjects[t].facts, d, n),
+                offset_days=sup_days, **key)
+        if r.owes_office:
             intents += notifications.for_users(
-                offices[ticket.lead_unit_id], K.ESCALATION_OFFICE,
-                lambda f=facts, d=due, n=days: msg.escalation_office(f, d, n),
-                offset_days=rules.escalate_office_days, **key)
-    return notifications.write(intents), cursor
+                offices[r.lead_unit_id], K.ESCALATION_OFFICE,
+                lambda t=r.id, d=due_on, n=n: msg.escalation_office(subjects[t].facts, d, n),
+                offset_days=office_days, **key)
+    return _write(ctx, intents), cursor
 
 
 # --- not signed for -------------------------------------------------------------------
 
-def unacknowledged(ctx: PassContext, after: int) -> tuple[list[Notification], int | None]:
+def unacknowledged(ctx: PassContext, after: int):
     days = ctx.settings.unacknowledged_days
     # Calendar days are a lower bound of working days: the database narrows, Python decides.
     latest = ctx.day_start(ctx.today - timedelta(days=days - 1))
-    tickets, cursor = _batch(ctx, _tickets(
-        Ticket.status == S.ASSIGNED, Ticket.is_declined.is_(False), Ticket.assigned_at < latest),
-        Ticket.id, after)
-    people = notifications.unit_users(t.lead_unit_id for t in tickets)
+    n = aliased(Notification, name="written")
+    # Written for this assignment (after it, to this lead unit): the key's date is the
+    # assignment's, its ref the lead unit.
+    told = _probe(select(n.id).where(
+        n.ticket_id == Ticket.id, n.kind == K.UNACKNOWLEDGED.value, n.offset_days == days,
+        n.created_at >= Ticket.assigned_at,
+        # Concatenated with the bare integer: a CAST to text would carry the connection's
+        # collation on MariaDB and clash with the column's in the LIKE.
+        n.dedup_key.endswith(literal("|l", String).concat(Ticket.lead_unit_id))))
+    narrow = []
+    if ctx.gap is not None:
+        # Due after the last complete pass: assigned no earlier than `days` (calendar days,
+        # a lower bound of working days, with room for the longest run of days off) before.
+        slack = WORKDAY_SLACK if ctx.settings.use_workdays else 0
+        narrow.append(or_(Ticket.assigned_at >= ctx.day_start(
+            ctx.since + timedelta(days=1 - days - slack)), ctx.changed()))
+    rows, cursor = _page(ctx, select(Ticket.id, Ticket.assigned_at, Ticket.lead_unit_id).where(
+        Ticket.status == S.ASSIGNED, Ticket.is_declined.is_(False), Ticket.assigned_at < latest,
+        *narrow, ~told), Ticket.id, after)
+    subjects = Subjects(r.id for r in rows)
+    units = _units(r.lead_unit_id for r in rows)
+    people = notifications.unit_users(units)
     intents: list[Intent] = []
-    for ticket in tickets:
-        assigned_on = ctx.local_date(ticket.assigned_at)
+    for r in rows:
+        assigned_on = ctx.local_date(r.assigned_at)
         if ctx.days_since(assigned_on) < days:
             continue
-        facts = msg.TicketFacts.of(ticket)
         intents += notifications.for_units(
-            [ticket.lead_unit], K.UNACKNOWLEDGED,
-            lambda f=facts, d=assigned_on: msg.unacknowledged(f, d), people=people,
-            ticket_id=ticket.id, about_on=assigned_on, offset_days=days,
-            ref=f"l{ticket.lead_unit_id}")
-    return notifications.write(intents), cursor
+            [units[r.lead_unit_id]], K.UNACKNOWLEDGED,
+            lambda t=r.id, d=assigned_on: msg.unacknowledged(subjects[t].facts, d),
+            people=people, ticket_id=r.id, about_on=assigned_on, offset_days=days,
+            ref=f"l{r.lead_unit_id}")
+    return _write(ctx, intents), cursor
 
 
 # --- the monthly progress report ------------------------------------------------------
@@ -229,7 +494,7 @@ def report_period(today: date, day: int) -> tuple[date, date] | None:
     return previous, due
 
 
-def report_owed(ctx: PassContext, after: int) -> tuple[list[Notification], int | None]:
+def report_owed(ctx: PassContext, after: int):
     period = report_period(ctx.today, ctx.settings.report_day)
     if period is None:
         return [], None
@@ -238,106 +503,139 @@ def report_owed(ctx: PassContext, after: int) -> tuple[list[Notification], int |
     reported = select(ProgressUpdate.id).where(ProgressUpdate.ticket_id == Ticket.id,
                                                ProgressUpdate.created_at >= ctx.day_start(window))
     # The report covers last month: owed by every ticket that was open before this month.
-    tickets, cursor = _batch(ctx, _tickets(
+    # Owed since the report day: after a complete pass on or after it, only tickets changed
+    # since can owe one that was not written.
+    narrow = [ctx.changed()] if ctx.gap is not None and ctx.since > due else []
+    rows, cursor = _page(ctx, select(Ticket.id, Ticket.assigned_at, Ticket.lead_unit_id).where(
         Ticket.status.in_((S.IN_PROGRESS, S.RETURNED, S.LONG_TERM)),
-        Ticket.assigned_at < ctx.day_start(due.replace(day=1)), ~reported.exists()),
-        Ticket.id, after)
-    people = notifications.unit_users(t.lead_unit_id for t in tickets)
+        Ticket.assigned_at < ctx.day_start(due.replace(day=1)), *narrow, ~reported.exists(),
+        ~_written(K.REPORT_OWED.value, literal(due, Date), None)), Ticket.id, after)
+    subjects = Subjects(r.id for r in rows)
+    units = _units(r.lead_unit_id for r in rows)
+    people = notifications.unit_users(units)
     intents: list[Intent] = []
-    for ticket in tickets:
-        facts = msg.TicketFacts.of(ticket)
-        since = max(window, ctx.local_date(ticket.assigned_at))
+    for r in rows:
+        since = max(window, ctx.local_date(r.assigned_at))
         intents += notifications.for_units(
-            [ticket.lead_unit], K.REPORT_OWED,
-            lambda f=facts, s=since: msg.report_owed(f, s, due),
-            people=people, ticket_id=ticket.id, about_on=due)
-    return notifications.write(intents), cursor
+            [units[r.lead_unit_id]], K.REPORT_OWED,
+            lambda t=r.id, s=since: msg.report_owed(subjects[t].facts, s, due),
+            people=people, ticket_id=r.id, about_on=due)
+    return _write(ctx, intents), cursor
 
 
 # --- decisions waiting ----------------------------------------------------------------
+#
+# Their dates are days since a moment (in the office's zone, perhaps in working days):
+# Python decides, on plain columns; `write` finds what is written by its key.
 
-def decisions_waiting(ctx: PassContext, after: int) -> tuple[list[Notification], int | None]:
+def decisions_waiting(ctx: PassContext, after: int):
     rules = ctx.settings
     since_column = case((Ticket.status == S.SUBMITTED, Ticket.submitted_at),
                         else_=Ticket.updated_at)
     latest = ctx.day_start(ctx.today - timedelta(days=rules.decision_wait_days - 1))
-    tickets, cursor = _batch(ctx, _tickets(
-        Ticket.status.in_(deadlines.WAITING_STATES), since_column < latest),
-        Ticket.id, after)
-    unit_ids = [t.lead_unit_id for t in tickets]
+    rows, cursor = _page(ctx, select(Ticket.id, Ticket.status, Ticket.submitted_at,
+                                     Ticket.updated_at, Ticket.lead_unit_id).where(
+        Ticket.status.in_(deadlines.WAITING_STATES), since_column < latest), Ticket.id, after)
+    due_rows = []
+    for r in rows:
+        since = ctx.local_date(r.submitted_at if r.status == S.SUBMITTED else r.updated_at)
+        point = _waiting_point(ctx, since, rules.decision_wait_days, r.updated_at)
+        if point is not None:
+            due_rows.append((r, since, point))
+    subjects = Subjects(r.id for r, _s, _p in due_rows)
+    unit_ids = {r.lead_unit_id for r, _s, _p in due_rows}
     supervisors = notifications.overseers(unit_ids, Role.SUPERVISOR)
     offices = notifications.overseers(unit_ids, Role.OFFICE)
     intents: list[Intent] = []
-    for ticket in tickets:
-        since = ctx.local_date(ticket.submitted_at if ticket.status == S.SUBMITTED
-                               else ticket.updated_at)
-        point = repeat_point(ctx.days_since(since), rules.decision_wait_days,
-                             rules.overdue_repeat_days)
-        if point is None:
-            continue
-        facts, days = msg.TicketFacts.of(ticket), (ctx.today - since).days
+    for r, since, point in due_rows:
+        days = (ctx.today - since).days
         intents += notifications.for_users(
-            notifications.deciders(ticket, supervisors, offices), K.DECISION_WAITING,
-            lambda f=facts, s=since, n=days: msg.decision_waiting(f, s, n),
-            ticket_id=ticket.id, about_on=since, offset_days=point, ref=ticket.status.value)
-    return notifications.write(intents), cursor
+            notifications.deciders(_Deciding(r.id, r.status, r.lead_unit_id, subjects),
+                                   supervisors, offices), K.DECISION_WAITING,
+            lambda t=r.id, s=since, n=days: msg.decision_waiting(subjects[t].facts, s, n),
+            ticket_id=r.id, about_on=since, offset_days=point, ref=r.status.value)
+    return _write(ctx, intents), cursor
 
 
-def extensions_waiting(ctx: PassContext, after: int) -> tuple[list[Notification], int | None]:
+def _waiting_point(ctx: PassContext, since: date, first: int, changed_at: datetime | None
+                   ) -> int | None:
+    """The point of a waiting series (first, then every OVERDUE_REPEAT_DAYS) due today; None
+    if none is, or if the last complete pass saw the same point on an unchanged row."""
+    every = ctx.settings.overdue_repeat_days
+    point = repeat_point(ctx.days_since(since), first, every)
+    if point is None or ctx.gap is None or (changed_at is not None
+                                            and changed_at >= ctx.since_at):
+        return point
+    return None if repeat_point(ctx.days_since(since, ctx.since), first, every) == point \
+        else point
+
+
+class _Deciding:
+    """What `notifications.deciders` reads of a ticket; its inspection read when needed."""
+
+    def __init__(self, ticket_id: int, status, lead_unit_id: int, subjects: Subjects):
+        self.id, self.status, self.lead_unit_id = ticket_id, status, lead_unit_id
+        self._subjects = subjects
+
+    @property
+    def finding(self):
+        return self._subjects[self.id].finding
+
+
+def extensions_waiting(ctx: PassContext, after: int):
     rules = ctx.settings
     latest = ctx.day_start(ctx.today - timedelta(days=rules.decision_wait_days - 1))
-    statement = (select(ExtensionRequest).join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
-                 .where(ExtensionRequest.status == ExtensionStatus.PENDING,
-                        ExtensionRequest.created_at < latest, deadlines.is_open())
-                 .options(joinedload(ExtensionRequest.ticket).joinedload(Ticket.finding)
-                          .joinedload(Finding.inspection),
-                          joinedload(ExtensionRequest.ticket).joinedload(Ticket.lead_unit)))
-    requests, cursor = _batch(ctx, statement, ExtensionRequest.id, after)
-    offices = notifications.overseers((r.ticket.lead_unit_id for r in requests), Role.OFFICE)
+    rows, cursor = _page(ctx, select(
+        ExtensionRequest.id, ExtensionRequest.ticket_id, ExtensionRequest.created_at,
+        ExtensionRequest.requested_deadline, Ticket.lead_unit_id, Ticket.updated_at)
+        .join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
+        .where(ExtensionRequest.status == ExtensionStatus.PENDING,
+               ExtensionRequest.created_at < latest, deadlines.is_open()),
+        ExtensionRequest.id, after)
+    subjects = Subjects(r.ticket_id for r in rows)
+    offices = notifications.overseers((r.lead_unit_id for r in rows), Role.OFFICE)
     intents: list[Intent] = []
-    for request in requests:
-        asked_on = ctx.local_date(request.created_at)
-        point = repeat_point(ctx.days_since(asked_on), rules.decision_wait_days,
-                             rules.overdue_repeat_days)
+    for r in rows:
+        asked_on = ctx.local_date(r.created_at)
+        point = _waiting_point(ctx, asked_on, rules.decision_wait_days, r.updated_at)
         if point is None:
             continue
-        facts, days = msg.TicketFacts.of(request.ticket), (ctx.today - asked_on).days
+        days = (ctx.today - asked_on).days
         intents += notifications.for_users(
-            offices[request.ticket.lead_unit_id], K.EXTENSION_WAITING,
-            lambda f=facts, a=asked_on, r=request.requested_deadline, n=days:
-                msg.extension_waiting(f, a, r, n),
-            ticket_id=request.ticket_id, about_on=asked_on, offset_days=point,
-            ref=f"x{request.id}")
-    return notifications.write(intents), cursor
+            offices[r.lead_unit_id], K.EXTENSION_WAITING,
+            lambda t=r.ticket_id, a=asked_on, q=r.requested_deadline, n=days:
+                msg.extension_waiting(subjects[t].facts, a, q, n),
+            ticket_id=r.ticket_id, about_on=asked_on, offset_days=point, ref=f"x{r.id}")
+    return _write(ctx, intents), cursor
 
 
 # --- urging notices not acknowledged --------------------------------------------------
 
-def urgings_unacknowledged(ctx: PassContext, after: int) -> tuple[list[Notification], int | None]:
+def urgings_unacknowledged(ctx: PassContext, after: int):
     rules = ctx.settings
     latest = ctx.day_start(ctx.today - timedelta(days=rules.urging_ack_days - 1))
-    statement = (select(UrgingNotice).join(Ticket, Ticket.id == UrgingNotice.ticket_id)
-                 .where(UrgingNotice.acknowledged_at.is_(None), UrgingNotice.issued_at < latest,
-                        deadlines.is_open())
-                 .options(joinedload(UrgingNotice.ticket).joinedload(Ticket.finding)
-                          .joinedload(Finding.inspection),
-                          joinedload(UrgingNotice.ticket).joinedload(Ticket.lead_unit)))
-    urgings, cursor = _batch(ctx, statement, UrgingNotice.id, after)
-    people = notifications.unit_users(u.ticket.lead_unit_id for u in urgings)
+    rows, cursor = _page(ctx, select(
+        UrgingNotice.id, UrgingNotice.ticket_id, UrgingNotice.issued_at, UrgingNotice.level,
+        Ticket.lead_unit_id, Ticket.updated_at)
+        .join(Ticket, Ticket.id == UrgingNotice.ticket_id)
+        .where(UrgingNotice.acknowledged_at.is_(None), UrgingNotice.issued_at < latest,
+               deadlines.is_open()), UrgingNotice.id, after)
+    subjects = Subjects(r.ticket_id for r in rows)
+    units = _units(r.lead_unit_id for r in rows)
+    people = notifications.unit_users(units)
     intents: list[Intent] = []
-    for urging in urgings:
-        issued_on = ctx.local_date(urging.issued_at)
-        point = repeat_point(ctx.days_since(issued_on), rules.urging_ack_days,
-                             rules.overdue_repeat_days)
+    for r in rows:
+        issued_on = ctx.local_date(r.issued_at)
+        point = _waiting_point(ctx, issued_on, rules.urging_ack_days, r.updated_at)
         if point is None:
             continue
-        facts = msg.TicketFacts.of(urging.ticket)
         intents += notifications.for_units(
-            [urging.ticket.lead_unit], K.URGING_UNACKNOWLEDGED,
-            lambda f=facts, u=urging, d=issued_on: msg.urging_unacknowledged(f, u.level, d),
-            people=people, ticket_id=urging.ticket_id, urging_id=urging.id,
+            [units[r.lead_unit_id]], K.URGING_UNACKNOWLEDGED,
+            lambda t=r.ticket_id, v=r.level, d=issued_on:
+                msg.urging_unacknowledged(subjects[t].facts, v, d),
+            people=people, ticket_id=r.ticket_id, urging_id=r.id,
             about_on=issued_on, offset_days=point)
-    return notifications.write(intents), cursor
+    return _write(ctx, intents), cursor
 
 
 # --- digests --------------------------------------------------------------------------
@@ -378,15 +676,21 @@ def weekly_summary(ctx: PassContext, user: User, day: date
     return lines, total
 
 
-def weekly_digest(ctx: PassContext, after: int) -> tuple[list[Notification], int | None]:
+def weekly_digest(ctx: PassContext, after: int):
     day = digest_week(ctx)
     if day is None:
         return [], None
-    users, cursor = _batch(ctx, select(User).where(
+    users = list(db.session.scalars(select(User).where(
         User.role.in_((Role.OFFICE, Role.SUPERVISOR)), User.is_active_user.is_(True),
-        User.scope_unit_id.is_not(None)), User.id, after)
+        User.scope_unit_id.is_not(None), User.id > after)
+        .options(joinedload(User.scope_unit)).order_by(User.id).limit(ctx.batch)))
+    cursor = users[-1].id if len(users) == ctx.batch else None
+    # This week's digest written already: its user's tickets are not counted again.
+    keys = {Intent(kind=K.WEEKLY_DIGEST, render=str, user=u, about_on=day).dedup_key: u
+            for u in users}
+    done = notifications.existing_keys(keys)
     intents: list[Intent] = []
-    for user in users:
+    for user in (u for k, u in keys.items() if k not in done):
         lines, total = weekly_summary(ctx, user, day)
         if not lines and not total:
             continue
@@ -402,14 +706,14 @@ def weekly_digest(ctx: PassContext, after: int) -> tuple[list[Notification], int
             lambda s=scope, ls=shown, t=total: msg.weekly_digest(
                 s, day - timedelta(days=7), day - timedelta(days=1), ls, t),
             groups=False, about_on=day)
-    return notifications.write(intents), cursor
+    return _write(ctx, intents), cursor
 
 
 def _others(count: int) -> str:
     return _("%(n)s other units", n=count)
 
 
-def daily_digest(ctx: PassContext, after: int) -> tuple[list[Notification], int | None]:
+def daily_digest(ctx: PassContext, after: int):
     """Once a day from the digest hour: each user's held e-mails go out as one."""
     if ctx.local_now.hour < ctx.settings.daily_digest_hour:
         return [], None
@@ -431,10 +735,13 @@ def daily_digest(ctx: PassContext, after: int) -> tuple[list[Notification], int 
         subjects = [d.notification.subject for d in held]
         digest = notifications.write(notifications.for_users(
             [user], K.DAILY_DIGEST, lambda s=subjects: msg.daily_digest(ctx.today, s),
-            groups=False, about_on=ctx.today))
+            groups=False, about_on=ctx.today), ctx.now, org=ctx.org, with_ids=True)
         if not digest:
             continue  # today's digest went out already; these wait for tomorrow's
-        digest[0].read_at = clock.now_utc()  # a vehicle for e-mail: its items are in the centre
+        # A vehicle for e-mail: its items are in the centre.
+        db.session.execute(update(Notification).where(Notification.id == digest[0].id)
+                           .values(read_at=clock.now_utc())
+                           .execution_options(synchronize_session=False))
         for delivery in held:
             delivery.status = DeliveryStatus.BUNDLED
             delivery.bundle_id = digest[0].id
@@ -454,4 +761,5 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("urgings_unacknowledged", urgings_unacknowledged),
     ("weekly_digest", weekly_digest),
     ("daily_digest", daily_digest),
+    ("record_pass", record_pass),
 )

@@ -11,7 +11,7 @@ GET /api/v1/summary for the same scope. Fonts follow official documents (GB/T 97
 (w:eastAsia); the font table names a fallback (宋体, 楷体, 仿宋) that Word and WPS both have.
 """
 import io
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from docx import Document
@@ -25,6 +25,7 @@ from docx.shared import Cm, Pt
 from flask_babel import get_locale, gettext as _
 from lxml import etree
 from sqlalchemy import select
+from sqlalchemy.orm import aliased, joinedload
 
 from tracker.extensions import db
 from tracker.models import (
@@ -138,37 +139,50 @@ class FindingText:
     latest: tuple[str, date, str] | None  # (unit, date, text)
 
 
-def _finding_texts(user: User, scope: rollup.Scope, inspection_id: int) -> list[FindingText]:
-    """Measures and latest progress per finding of the inspection, from the tickets the user
-    may see inside the scope (text only: the figures come from the roll-up)."""
-    flt = ticket_filter(replace(scope, inspection_id=inspection_id))
+def _finding_texts(user: User, scope: rollup.Scope, inspection_ids: list[int]
+                   ) -> dict[int, list[FindingText]]:
+    """Measures and latest progress per finding of the inspections, from the tickets the
+    user may see inside the scope (text only: the figures come from the roll-up), by
+    inspection. Two statements whatever the number of inspections, findings and tickets."""
+    if not inspection_ids:
+        return {}
+    flt = ticket_filter(scope)
     ticket_ids = select(Ticket.id).where(
         Ticket.id.in_(ticket_queries.filtered(user, flt, clock.today(), 0)
                       .with_only_columns(Ticket.id)),
         Ticket.status != TicketStatus.CANCELLED)
+    latest_ids = ledger.latest_progress_ids(ticket_ids)
+    latest = aliased(ProgressUpdate, name="latest_progress")
+    lead, reporter = aliased(Unit, name="lead_unit"), aliased(Unit, name="reporting_unit")
     tickets = db.session.execute(
-        select(Ticket.id, Ticket.finding_id, Ticket.measures, Unit.name)
-        .join(Unit, Unit.id == Ticket.lead_unit_id)
-        .where(Ticket.id.in_(ticket_ids)).order_by(Unit.code, Ticket.id)).all()
-    latest_rows = db.session.execute(
-        select(ProgressUpdate.ticket_id, ProgressUpdate.text, ProgressUpdate.created_at,
-               Unit.name)
-        .join(Unit, Unit.id == ProgressUpdate.unit_id)
-        .where(ProgressUpdate.ticket_id.in_(ticket_ids))
-        .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())).all()
-    finding_of = {t.id: t.finding_id for t in tickets}
-    latest: dict[int, tuple[str, date, str]] = {}
-    for row in latest_rows:
-        finding_id = finding_of.get(row.ticket_id)
-        if finding_id is not None and finding_id not in latest:
-            latest[finding_id] = (row.name, clock.local_date(row.created_at), row.text)
+        select(Ticket.id, Ticket.finding_id, Ticket.measures, lead.name,
+               latest.text.label("latest_text"), latest.created_at.label("latest_at"),
+               latest.id.label("latest_id"), reporter.name.label("reporter"))
+        .join(lead, lead.id == Ticket.lead_unit_id)
+        .outerjoin(latest_ids, latest_ids.c.ticket_id == Ticket.id)
+        .outerjoin(latest, latest.id == latest_ids.c.update_id)
+        .outerjoin(reporter, reporter.id == latest.unit_id)
+        .where(Ticket.id.in_(ticket_ids)).order_by(lead.code, Ticket.id)).all()
+    # The finding's latest progress: the most recent of its tickets' latest updates.
+    newest: dict[int, tuple] = {}
     measures: dict[int, list[tuple[str, str]]] = {}
     for t in tickets:
+        if t.latest_id is not None:
+            mark = (t.latest_at, t.latest_id)
+            if t.finding_id not in newest or mark > newest[t.finding_id][0]:
+                newest[t.finding_id] = (mark, (t.reporter, clock.local_date(t.latest_at),
+                                               t.latest_text))
         if t.measures and t.measures.strip():
             measures.setdefault(t.finding_id, []).append((t.name, t.measures.strip()))
     findings = db.session.scalars(scoping.findings(user).where(
-        Finding.inspection_id == inspection_id).order_by(Finding.number)).all()
-    return [FindingText(f, measures.get(f.id, []), latest.get(f.id)) for f in findings]
+        Finding.inspection_id.in_(inspection_ids)).options(joinedload(Finding.inspection))
+        .order_by(Finding.inspection_id, Finding.number)).all()
+    texts: dict[int, list[FindingText]] = {i: [] for i in inspection_ids}
+    for f in findings:
+        latest_of = newest.get(f.id)
+        texts[f.inspection_id].append(FindingText(f, measures.get(f.id, []),
+                                                  latest_of[1] if latest_of else None))
+    return texts
 
 
 def _sentence_end(text: str) -> str:
@@ -276,7 +290,13 @@ def build(user: User, scope: rollup.Scope, *, today: date | None = None,
     """The report as .docx bytes."""
     today = today or clock.today()
     days = rollup.near_days() if days is None else days
-    overall = rollup.summarize(user, scope, today, group_by="inspection", days=days)
+    # The counts of every inspection and every finding in one statement; names come from
+    # the findings and inspections loaded with the texts below.
+    summaries = rollup.summarize_many(user, scope, today, ("inspection", "finding"),
+                                      days=days, labels=False)
+    overall, per_finding = summaries["inspection"], summaries["finding"]
+    by_finding = {g.key: g for g in per_finding.groups}
+    texts = _finding_texts(user, scope, [g.key for g in overall.groups])
     document = _new_document()
     _paragraph(document, _("Report on the rectification of the problems fed back: %(subject)s",
                            subject=subject(user, scope)),
@@ -285,25 +305,23 @@ def build(user: User, scope: rollup.Scope, *, today: date | None = None,
                align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     _paragraph(document, _("1. Rectification of the problems fed back"), font=HEADING_FONT,
                indent=True)
-    inspections = {i.id: i for i in db.session.scalars(select(Inspection).where(
-        Inspection.id.in_([g.key for g in overall.groups])))}
     several = len(overall.groups) > 1
     if several or not overall.groups:
         # The totals of the whole scope first; one inspection says them in its own opening.
         _paragraph(document, rollup.findings_sentence(overall.findings, overall.cut))
     for number, group in enumerate(overall.groups, start=1):
-        inspection = inspections[group.key]
-        per_finding = rollup.summarize(user, replace(scope, inspection_id=inspection.id),
-                                       today, group_by="finding", days=days)
+        inspection_texts = texts.get(group.key) or []
+        if not inspection_texts:
+            continue
+        inspection = inspection_texts[0].finding.inspection
         if several:
             _paragraph(document, _("(%(n)s) %(title)s", n=cn_number(number),
                                    title=inspection.title), font=SUBHEADING_FONT)
+        # The inspection's own figures: its group of the roll-up by inspection.
         _paragraph(document, _inspection_intro(inspection) + rollup.findings_sentence(
-            per_finding.findings, per_finding.cut))
-        by_finding = {g.key: g for g in per_finding.groups}
-        texts = _finding_texts(user, scope, inspection.id)
+            group.findings, overall.cut))
         body = [finding_paragraph(i, text, by_finding.get(text.finding.id))
-                for i, text in enumerate(texts, start=1)]
+                for i, text in enumerate(inspection_texts, start=1)]
         if body:
             _paragraph(document, "".join(body))
     _paragraph(document, _("2. Rectification ledger"), font=HEADING_FONT)

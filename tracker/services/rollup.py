@@ -22,9 +22,23 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import get_locale, gettext as _
-from sqlalchemy import and_, case, delete, func, insert, literal, or_, select
+from sqlalchemy import (
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import True_
 
 from tracker.extensions import db
 from tracker.models import (
@@ -101,7 +115,15 @@ def in_bucket(today: date, bucket: str) -> ColumnElement[bool]:
 
 
 def _n(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many rows meet the condition: `count(*) FILTER (WHERE …)` where the database
+    has it (PostgreSQL; a fifth cheaper there than a sum of CASE), else the sum."""
+    if _has_filter():
+        return func.count().filter(condition)
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _has_filter() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _ticket_columns(today: date, days: int) -> list[ColumnElement]:
@@ -112,9 +134,25 @@ def _ticket_columns(today: date, days: int) -> list[ColumnElement]:
         _n(deadlines.near_due(today, days)).label("near_due"),
         _n(deadlines.closed_late()).label("closed_late"),
     ]
-    bucket = planned_bucket(today)
-    columns += [_n(and_(deadlines.is_open(), bucket == b)).label(f"p_{b}") for b in BUCKETS]
+    columns += [_n(condition).label(f"p_{b}")
+                for b, condition in _bucket_conditions(today).items()]
     return columns
+
+
+def _bucket_conditions(today: date) -> dict[str, ColumnElement[bool]]:
+    """Open tickets in each planned-completion bucket: `in_bucket` written as plain
+    comparisons, so that counting all four does not evaluate the bucket's CASE four times
+    per ticket (the same tickets: the buckets of `planned_bucket`, in its order)."""
+    open_, long_term = deadlines.is_open(), is_long_term()
+    dated = and_(open_, ~long_term)
+    on = planned_on()
+    this_year, cut = date(today.year, 12, 31), next_year_cut(today)
+    return {
+        "this_year": and_(dated, on <= this_year),
+        "by_cut": and_(dated, on > this_year, on <= cut),
+        "later": and_(dated, or_(on > cut, on.is_(None))),
+        "long_term": and_(open_, long_term),
+    }
 
 
 # --- results ----------------------------------------------------------------------------
@@ -352,19 +390,39 @@ def _from_tickets(statement, group_by: str | None, region_of: int | None, scope:
     return statement
 
 
-def _ticket_rows(user, scope, group_by, region_of, today, days) -> dict:
+#: Column names of a ticket branch and of a finding branch of the one roll-up statement.
+_TICKET_NAMES = (["total"] + [f"s_{s.value}" for s in TicketStatus]
+                 + ["overdue", "near_due", "closed_late"] + [f"p_{b}" for b in BUCKETS])
+_FINDING_NAMES = (["found", "rectified", "in_progress", "f_cancelled", "unassigned",
+                   "f_overdue", "f_near_due", "f_closed_late"] + [f"fp_{b}" for b in BUCKETS])
+
+
+def _zeros(names) -> list[ColumnElement]:
+    return [literal_column("0").label(name) for name in names]
+
+
+def _key_columns(key: ColumnElement | None, group_by: str | None) -> list[ColumnElement]:
+    """Every branch carries its key in one of two columns: `ki` (ids, years) or `ks`
+    (severities), so that the branches line up whatever the key's type."""
+    if key is None:
+        return [null().label("ki"), null().label("ks")]
+    if group_by == "severity":
+        return [null().label("ki"), key.label("ks")]
+    return [key.label("ki"), null().label("ks")]
+
+
+def _ticket_branch(tag: int, user, scope, group_by, region_of, today, days):
     key = _group_key(group_by)
-    columns = _ticket_columns(today, days)
-    statement = select(*([key.label("key")] if key is not None else []), *columns)
+    statement = select(literal_column(str(tag)).label("tag"), *_key_columns(key, group_by),
+                       *_ticket_columns(today, days), *_zeros(_FINDING_NAMES))
     statement = _from_tickets(statement, group_by, region_of, scope).where(
         *_ticket_conditions(user, scope))
     if key is not None:
         statement = statement.group_by(key)
-    return {(row.key if key is not None else None): TicketCounts.from_row(row)
-            for row in db.session.execute(statement)}
+    return statement
 
 
-def _finding_rows(user, scope, group_by, region_of, today, days) -> dict:
+def _finding_branch(tag: int, user, scope, group_by, region_of, today, days):
     """Per finding (and per unit or region for those groupings) first, then per group."""
     by_ticket_key = group_by in ("unit", "region")
     key = _group_key(group_by)
@@ -375,7 +433,6 @@ def _finding_rows(user, scope, group_by, region_of, today, days) -> dict:
         func.count(Ticket.id).label("n"),
         _n(Ticket.status == S.CANCELLED).label("n_cancelled"),
         _n(Ticket.status == S.CLOSED).label("n_closed"),
-        _n(deadlines.is_open()).label("n_open"),
         _n(deadlines.overdue(today)).label("n_overdue"),
         _n(deadlines.near_due(today, days)).label("n_near"),
         _n(deadlines.closed_late()).label("n_late"),
@@ -384,10 +441,10 @@ def _finding_rows(user, scope, group_by, region_of, today, days) -> dict:
     per_finding = _from_tickets(per_finding, group_by if by_ticket_key else None, region_of,
                                 scope)
     per_finding = per_finding.where(*_ticket_conditions(user, scope)).group_by(
-        Ticket.finding_id, *([key] if by_ticket_key else [])).subquery("per_finding")
+        Ticket.finding_id, *([key] if by_ticket_key else [])).subquery(f"per_finding_{tag}")
     pf = per_finding.c
     rectified = and_(pf.n_closed > 0, pf.n_closed == pf.n - pf.n_cancelled)
-    in_progress = pf.n_open > 0
+    in_progress = pf.n - pf.n_closed - pf.n_cancelled > 0  # an open ticket
     plan_bucket = case(
         (pf.plan.is_(None), "long_term"),
         (pf.plan <= date(today.year, 12, 31), "this_year"),
@@ -406,98 +463,245 @@ def _finding_rows(user, scope, group_by, region_of, today, days) -> dict:
     ] + [_n(and_(in_progress, plan_bucket == b)).label(f"fp_{b}") for b in BUCKETS]
     outer_key = pf.tkey if by_ticket_key else {
         "year": _FINDING_INSPECTION.year, "finding": Finding.id}.get(group_by, key)
-    statement = select(*([outer_key.label("key")] if outer_key is not None else []), *columns)
+    statement = select(literal_column(str(tag)).label("tag"),
+                       *_key_columns(outer_key, group_by), *_zeros(_TICKET_NAMES), *columns)
     # Findings without any ticket in scope count as unassigned only when no ticket-side
     # narrowing (a unit, a region) says which tickets matter.
     narrowed = by_ticket_key or scope.unit_id is not None or scope.lead_unit_id is not None
     # The inspection is aliased: the scoping clause's own EXISTS over inspections must not
     # correlate with it.
-    statement = (statement.select_from(Finding)
-                 .join(_FINDING_INSPECTION, _FINDING_INSPECTION.id == Finding.inspection_id)
-                 .join(per_finding, pf.finding_id == Finding.id, isouter=not narrowed)
-                 .where(scoping.finding_clause(user),
+    visible = scoping.finding_clause(user)
+    if narrowed and isinstance(visible, True_) and by_ticket_key \
+            and not _finding_conditions(scope):
+        # Every finding is visible and each group's come from its tickets: the findings
+        # table adds nothing (its rows are the per-finding rows' own), so it is not read.
+        statement = select(literal_column(str(tag)).label("tag"),
+                           *_key_columns(outer_key, group_by), *_zeros(_TICKET_NAMES),
+                           func.count().label("found"), *columns[1:])
+        return statement.select_from(per_finding).group_by(outer_key)
+    statement = statement.select_from(Finding)
+    if group_by == "year" or scope.year is not None:
+        statement = statement.join(_FINDING_INSPECTION,
+                                   _FINDING_INSPECTION.id == Finding.inspection_id)
+    statement = (statement.join(per_finding, pf.finding_id == Finding.id, isouter=not narrowed)
+                 .where(visible,
                         *_finding_conditions(scope, _FINDING_INSPECTION)))
     if outer_key is not None:
         statement = statement.group_by(outer_key)
-    return {(row.key if outer_key is not None else None): FindingCounts.from_row(row)
-            for row in db.session.execute(statement)}
+    return statement
 
 
-def _labels(group_by: str | None, keys: list) -> dict:
-    ids = [k for k in keys if k is not None]
+#: Groupings whose groups partition the scope's tickets and findings alike: their sums are
+#: the totals, so the totals need no statement of their own.
+_PARTITIONS = ("category", "inspection", "severity", "year", "finding")
+
+
+def _count_all(user, parts: list[tuple[Scope, str | None, int | None]], today, days
+               ) -> list[tuple[dict, dict]]:
+    """Ticket and finding counts of every (scope, grouping, region) part in ONE statement:
+    a UNION ALL of the grouped selects (GROUPING SETS would not cover the finding side,
+    and SQLite and MariaDB lack it). Returns, per part, {key: TicketCounts} and
+    {key: FindingCounts}."""
+    branches = []
+    for index, (scope, group_by, region_of) in enumerate(parts):
+        branches.append(_ticket_branch(2 * index, user, scope, group_by, region_of, today,
+                                       days))
+        branches.append(_finding_branch(2 * index + 1, user, scope, group_by, region_of,
+                                        today, days))
+    results: list[tuple[dict, dict]] = [({}, {}) for _ in parts]
+    statement = branches[0] if len(branches) == 1 else union_all(*branches)
+    for row in db.session.execute(statement):
+        index, side = divmod(int(row.tag), 2)
+        key = row.ks if row.ks is not None else row.ki
+        if key is not None and parts[index][1] != "severity":
+            key = int(key)
+        if side == 0:
+            results[index][0][key] = TicketCounts.from_row(row)
+        else:
+            results[index][1][key] = FindingCounts.from_row(row)
+    return results
+
+
+def _add(counts: list):
+    """The sum of several TicketCounts or FindingCounts."""
+    total = type(counts[0])() if counts else None
+    for c in counts:
+        for name, value in vars(c).items():
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    getattr(total, name)[k] += v
+            else:
+                setattr(total, name, getattr(total, name) + value)
+    return total
+
+
+_LABELLED = ("unit", "region", "category", "inspection", "finding")
+#: Keys named in an IN list at most; more are looked up another way (see `_lookup`).
+_MAX_LISTED = 500
+
+
+def _lookup(wanted: dict[str, list]) -> dict[str, dict]:
+    """Labels and sort keys of the groups of several groupings in one statement:
+    {grouping: {key: (label, sort key)}}."""
+    kinds = {"unit": 0, "category": 1, "inspection": 2, "finding": 3}
+    ids: dict[str, set] = {}
+    for group_by, keys in wanted.items():
+        kind = "unit" if group_by == "region" else group_by
+        if kind in kinds:
+            ids.setdefault(kind, set()).update(k for k in keys if k is not None)
+    def branch(kind: int, id_, label, code, n1, n2):
+        return select(literal_column(str(kind)).label("kind"), id_.label("id"),
+                      label.label("label"), code.label("code"), n1.label("n1"),
+                      n2.label("n2"))
+
+    empty, zero = literal_column("''"), literal_column("0")
+    branches = []
+    if ids.get("unit"):
+        # Thousands of lead units (a province grouped by unit) would be thousands of bound
+        # parameters: past a few hundred, every unit's row is cheaper to read.
+        units = ids["unit"]
+        branches.append(branch(0, Unit.id, Unit.name, Unit.code, zero, zero).where(
+            Unit.id.in_(sorted(units)) if len(units) <= _MAX_LISTED else true()))
+    if ids.get("category"):
+        branches.append(branch(1, Category.id, Category.name, empty, Category.sort_order,
+                               zero).where(Category.id.in_(sorted(ids["category"]))))
+    if ids.get("inspection"):
+        listed = ids["inspection"]
+        branches.append(branch(2, Inspection.id, Inspection.title, empty, zero, zero).where(
+            Inspection.id.in_(sorted(listed)) if len(listed) <= _MAX_LISTED else true()))
+    if ids.get("finding"):
+        listed = ids["finding"]
+        branches.append(branch(3, Finding.id, Finding.title, empty, Finding.inspection_id,
+                               Finding.number).where(
+            Finding.id.in_(sorted(listed)) if len(listed) <= _MAX_LISTED else true()))
+    found: dict[int, dict] = {i: {} for i in range(4)}
+    if branches:
+        statement = branches[0] if len(branches) == 1 else union_all(*branches)
+        for row in db.session.execute(statement):
+            found[int(row[0])][row[1]] = tuple(row[2:])
+    out = {}
+    for group_by, keys in wanted.items():
+        kind = "unit" if group_by == "region" else group_by
+        out[group_by] = found.get(kinds.get(kind, -1), {})
+    return out
+
+
+def _labels_and_order(group_by: str, keys: list, found: dict) -> tuple[list, dict]:
+    """The keys in reading order and their labels, from `_lookup`'s rows (or without
+    them: then the keys in their natural order and labelled by themselves)."""
     if group_by in ("unit", "region"):
-        return dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+        ordered = sorted(keys, key=lambda k: (found.get(k, ("", ""))[1] or "", k))
+        return ordered, {k: v[0] for k, v in found.items()}
     if group_by == "category":
-        return dict(db.session.execute(
-            select(Category.id, Category.name).where(Category.id.in_(ids))).all())
+        ordered = sorted(keys, key=lambda k: (k is None, found.get(k, ("", "", 0))[2] or 0,
+                                              k or 0))
+        return ordered, {k: v[0] for k, v in found.items()}
     if group_by == "inspection":
-        return dict(db.session.execute(
-            select(Inspection.id, Inspection.title).where(Inspection.id.in_(ids))).all())
+        return sorted(keys, key=lambda k: (k is None, k or 0)), {
+            k: v[0] for k, v in found.items()}
     if group_by == "finding":
-        return {row.id: f"{row.number}. {row.title}" for row in db.session.execute(
-            select(Finding.id, Finding.number, Finding.title).where(Finding.id.in_(ids)))}
-    if group_by == "severity":
-        return {k: severity_label(k) for k in ids}
-    return {k: str(k) for k in ids}
-
-
-def _order(group_by: str | None, keys: list) -> list:
-    if group_by in ("unit", "region"):
-        codes = dict(db.session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(
-            [k for k in keys if k is not None]))).all())
-        return sorted(keys, key=lambda k: codes.get(k, ""))
-    if group_by == "category":
-        orders = dict(db.session.execute(select(Category.id, Category.sort_order).where(
-            Category.id.in_([k for k in keys if k is not None]))).all())
-        return sorted(keys, key=lambda k: (k is None, orders.get(k, 0), k or 0))
+        ordered = sorted(keys, key=lambda k: (tuple(found[k][2:4]) if k in found else (0, 0),
+                                              k))
+        return ordered, {k: f"{v[3]}. {v[0]}" for k, v in found.items()}
+    ids = [k for k in keys if k is not None]
     if group_by == "severity":
         rank = {s.value: i for i, s in enumerate(Severity)}
-        return sorted(keys, key=lambda k: rank.get(str(k), 99))
+        return sorted(keys, key=lambda k: rank.get(str(k), 99)), {
+            k: severity_label(k) for k in ids}
     if group_by == "year":
-        return sorted(keys, reverse=True)
-    if group_by == "finding":
-        numbers = {row.id: (row.inspection_id, row.number) for row in db.session.execute(
-            select(Finding.id, Finding.inspection_id, Finding.number).where(Finding.id.in_(keys)))}
-        return sorted(keys, key=lambda k: numbers.get(k, (0, 0)))
-    return sorted(keys, key=lambda k: (k is None, k))
+        return sorted(keys, reverse=True), {k: str(k) for k in ids}
+    return sorted(keys, key=lambda k: (k is None, k)), {k: str(k) for k in ids}
+
+
+def summarize_many(user: User, scope: Scope, today: date, group_bys, *,
+                   days: int | None = None, labels: bool = True) -> dict:
+    """`summarize` for several groupings of the same scope at once, {group_by: Summary}:
+    every count in one statement, every label in one more (none with `labels=False`:
+    groups are then labelled by their key and in key order, for callers that name them
+    from rows of their own). The numbers are those `summarize` gives for each."""
+    group_bys = list(dict.fromkeys(group_bys))
+    for group_by in group_bys:
+        if group_by not in (None, *GROUPINGS):
+            raise ValidationFailed(_("Please correct the fields listed."),
+                                   {"group_by": [_("Not one of the allowed values.")]})
+    check_scope(user, scope)
+    days = near_days() if days is None else days
+    # Each grouping's scope: regions partition the region unit's subtree, so their totals
+    # are that subtree's (then equal to the sum of the groups).
+    scopes: dict = {}
+    for group_by in group_bys:
+        region_of = default_region(user, scope) if group_by == "region" else None
+        own = scope
+        if region_of is not None:
+            if scope.unit_id is not None and region_of != scope.unit_id and db.session.get(
+                    UnitClosure, (scope.unit_id, region_of)) is None:
+                raise ValidationFailed(_("Please correct the fields listed."), {
+                    "region": [_("Choose a unit inside the chosen unit's subtree.")]})
+            own = replace(scope, unit_id=region_of, region_of=region_of)
+        scopes[group_by] = (own, region_of)
+    # The parts counted: each grouping, and the totals of each distinct scope unless a
+    # partitioning grouping of that scope gives them.
+    parts: list[tuple[Scope, str | None, int | None]] = []
+    for group_by, (own, region_of) in scopes.items():
+        if group_by is not None:
+            parts.append((own, group_by, region_of))
+    totals_from: dict[Scope, int] = {}
+    for index, (own, group_by, _region) in enumerate(parts):
+        if group_by in _PARTITIONS and own not in totals_from:
+            totals_from[own] = index
+    for own, _region in scopes.values():
+        if own not in totals_from:
+            totals_from[own] = len(parts)
+            parts.append((own, None, None))
+    counted = _count_all(user, parts, today, days)
+
+    def totals(own: Scope) -> tuple[TicketCounts, FindingCounts]:
+        index = totals_from[own]
+        by_ticket, by_finding = counted[index]
+        if parts[index][1] is None:
+            return (by_ticket.get(None, TicketCounts()), by_finding.get(None, FindingCounts()))
+        return (_add(list(by_ticket.values())) if by_ticket else TicketCounts(),
+                _add(list(by_finding.values())) if by_finding else FindingCounts())
+
+    keys_of: dict = {}
+    for index, (own, group_by, _region) in enumerate(parts):
+        if group_by is not None:
+            by_ticket, by_finding = counted[index]
+            keys_of[group_by] = (index, list(set(by_ticket) | set(by_finding)))
+    found = _lookup({g: keys for g, (_i, keys) in keys_of.items() if g in _LABELLED}) \
+        if labels else {}
+    cut = next_year_cut(today)
+    summaries = {}
+    for group_by, (own, region_of) in scopes.items():
+        tickets, findings = totals(own)
+        groups: list[Group] = []
+        if group_by is not None:
+            index, keys = keys_of[group_by]
+            by_ticket, by_finding = counted[index]
+            if labels or group_by in ("severity", "year"):
+                ordered, names = _labels_and_order(group_by, keys, found.get(group_by, {}))
+            else:
+                ordered = sorted(keys, key=lambda k: (k is None, k or 0))
+                names = {k: str(k) for k in keys if k is not None}
+            for key in ordered:
+                label = names.get(key) if key is not None else _("Uncategorised")
+                groups.append(Group(key=key, label=label or str(key),
+                                    tickets=by_ticket.get(key, TicketCounts()),
+                                    findings=by_finding.get(key, FindingCounts()),
+                                    is_own_level=group_by == "region" and key == region_of))
+        summaries[group_by] = Summary(scope=own, group_by=group_by, today=today, cut=cut,
+                                      tickets=tickets, findings=findings, groups=groups,
+                                      region_of=region_of)
+    return summaries
 
 
 def summarize(user: User, scope: Scope, today: date, *, group_by: str | None = None,
               days: int | None = None) -> Summary:
     """The counts of the user's scope narrowed by `scope`, with groups when asked.
 
-    Costs a fixed number of statements (two for the totals, two more and a label lookup
-    for the groups) whatever the number of tickets."""
-    if group_by not in (None, *GROUPINGS):
-        raise ValidationFailed(_("Please correct the fields listed."),
-                               {"group_by": [_("Not one of the allowed values.")]})
-    check_scope(user, scope)
-    days = near_days() if days is None else days
-    region_of = default_region(user, scope) if group_by == "region" else None
-    if region_of is not None:
-        # Regions partition the region unit's subtree: the totals are of that subtree, so
-        # that they equal the sum of the groups.
-        if scope.unit_id is not None and region_of != scope.unit_id and db.session.get(
-                UnitClosure, (scope.unit_id, region_of)) is None:
-            raise ValidationFailed(_("Please correct the fields listed."), {
-                "region": [_("Choose a unit inside the chosen unit's subtree.")]})
-        scope = replace(scope, unit_id=region_of, region_of=region_of)
-    tickets = _ticket_rows(user, scope, None, None, today, days).get(None, TicketCounts())
-    findings = _finding_rows(user, scope, None, None, today, days).get(None, FindingCounts())
-    groups: list[Group] = []
-    if group_by is not None:
-        by_ticket = _ticket_rows(user, scope, group_by, region_of, today, days)
-        by_finding = _finding_rows(user, scope, group_by, region_of, today, days)
-        keys = _order(group_by, list(set(by_ticket) | set(by_finding)))
-        labels = _labels(group_by, keys)
-        for key in keys:
-            label = labels.get(key) if key is not None else _("Uncategorised")
-            groups.append(Group(key=key, label=label or str(key),
-                                tickets=by_ticket.get(key, TicketCounts()),
-                                findings=by_finding.get(key, FindingCounts()),
-                                is_own_level=group_by == "region" and key == region_of))
-    return Summary(scope=scope, group_by=group_by, today=today, cut=next_year_cut(today),
-                   tickets=tickets, findings=findings, groups=groups, region_of=region_of)
+    Costs a fixed number of statements whatever the number of tickets: one for every
+    count (a UNION ALL), one for the groups' labels."""
+    return summarize_many(user, scope, today, [group_by], days=days)[group_by]
 
 
 # --- drilling down to the ticket list ---------------------------------------------------

@@ -5,9 +5,12 @@ tickets whose lead unit lies in their scope subtree; a unit user sees tickets th
 leads or cooperates on. Inspections, findings, units, evidence and counts are derived from
 it, so a unit never learns of another unit's tickets by any route.
 """
+import re
+
 from flask import has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, false, or_, select, true
+from sqlalchemy import Select, exists, false, or_, select, true, union
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from tracker.extensions import db
@@ -21,7 +24,7 @@ from tracker.models import (
     UnitClosure,
     User,
 )
-from tracker.services.errors import NotFound
+from tracker.services.errors import NotFound, ValidationFailed
 
 
 def subtree_ids(unit_id: int) -> Select:
@@ -46,10 +49,32 @@ def ticket_clause(user: User) -> ColumnElement[bool]:
     if user.role in (Role.OFFICE, Role.SUPERVISOR):
         if user.scope_unit_id is None:
             return false()
+        if covers_everything(user):
+            return true()  # no clause: PostgreSQL reads the list's order from its index
         return in_subtree(Ticket.lead_unit_id, user.scope_unit_id)
-    return or_(
-        Ticket.lead_unit_id == user.unit_id,
-        exists().where(TicketUnit.ticket_id == Ticket.id, TicketUnit.unit_id == user.unit_id),
+    return Ticket.id.in_(unit_ticket_ids(user.unit_id))
+
+
+def covers_everything(user: User) -> bool:
+    """Whether an office's or supervisor's scope is the whole organisation: its scope unit
+    is the root and no other root exists (then every ticket's lead unit lies below it)."""
+    if user.role not in (Role.OFFICE, Role.SUPERVISOR) or user.scope_unit_id is None:
+        return False
+    scope = user.scope_unit
+    if scope is None or scope.parent_id is not None:
+        return False
+    return user.root_count == 1  # read with the user (models.user): no statement of its own
+
+
+def unit_ticket_ids(unit_id: int) -> Select:
+    """Ids of the tickets a unit leads or cooperates on: a UNION that the index on
+    `tickets.lead_unit_id` and the one on `ticket_units.unit_id` each serve (an `OR` with a
+    correlated EXISTS could use neither, and read every ticket). Over an alias, never
+    correlated with the tickets of the enclosing statement."""
+    led = aliased(Ticket)
+    return union(
+        select(led.id).where(led.lead_unit_id == unit_id).correlate(None),
+        select(TicketUnit.ticket_id).where(TicketUnit.unit_id == unit_id).correlate(None),
     )
 
 
@@ -62,7 +87,7 @@ def unit_clause(user: User) -> ColumnElement[bool]:
     """Units the user may see and pick: the scope subtree, or the own unit."""
     if _sees_nothing(user):
         return false()
-    if user.role == Role.ADMIN:
+    if user.role == Role.ADMIN or covers_everything(user):
         return true()
     if user.role in (Role.OFFICE, Role.SUPERVISOR) and user.scope_unit_id is not None:
         return in_subtree(Unit.id, user.scope_unit_id)
@@ -77,7 +102,7 @@ def inspection_clause(user: User) -> ColumnElement[bool]:
     """Inspections run by an office within the user's scope, or holding a visible ticket."""
     if _sees_nothing(user):
         return false()
-    if user.role == Role.ADMIN:
+    if user.role == Role.ADMIN or covers_everything(user):
         return true()
     has_ticket = exists().where(
         Finding.inspection_id == Inspection.id, Ticket.finding_id == Finding.id,
@@ -95,7 +120,7 @@ def inspections(user: User) -> Select:
 def finding_clause(user: User) -> ColumnElement[bool]:
     if _sees_nothing(user):
         return false()
-    if user.role == Role.ADMIN:
+    if user.role == Role.ADMIN or covers_everything(user):
         return true()
     has_ticket = exists().where(Ticket.finding_id == Finding.id, ticket_clause(user))
     if user.role in (Role.OFFICE, Role.SUPERVISOR) and user.scope_unit_id is not None:
@@ -141,6 +166,100 @@ def get_unit(user: User, unit_id: int) -> Unit:
     return _one(units(user).where(Unit.id == unit_id), _("Unit not found."))
 
 
+#: "name (code)", the label a unit picker shows and accepts back (full-width brackets too).
+_LABELLED = re.compile(r"^(?P<name>.*?)\s*[(（](?P<code>[^()（）]+)[)）]$")
+
+
+def unit_label(unit: Unit) -> str:
+    """How a unit picker shows a unit, and the text that names it unambiguously."""
+    return f"{unit.name} ({unit.code})"
+
+
+def find_unit(user: User, text: str) -> Unit:
+    """The unit in the user's scope that `text` names: its id (shared links, `?unit=5`), its
+    code, its `unit_label`, or its exact name when no other unit in the scope has that name.
+    One statement. NotFound if none; ValidationFailed if the name is not unique."""
+    text = " ".join((text or "").split())[:300]
+    if not text:
+        raise NotFound(_("Unit not found."))
+    labelled = _LABELLED.match(text)
+    code = labelled.group("code").strip() if labelled else None
+    wanted = [Unit.code == text, Unit.name == text]
+    if code:
+        wanted.append(Unit.code == code)
+    unit_id = int(text) if text.isdigit() and len(text) < 10 else None
+    if unit_id is not None:
+        wanted.append(Unit.id == unit_id)
+    found = db.session.scalars(units(user).where(or_(*wanted)).order_by(Unit.id).limit(20)).all()
+    for matches in (lambda u: u.id == unit_id, lambda u: code is not None and u.code == code,
+                    lambda u: u.code == text):
+        for unit in found:
+            if matches(unit):
+                return unit
+    named = [u for u in found if u.name == text]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise ValidationFailed(_("Please correct the marked fields."), {"unit": [
+            _("Several units in your scope have this name: choose one from the suggestions "
+              "or type its code.")]})
+    raise NotFound(_("Unit not found."))
+
+
+def search_units(user: User, q: str, limit: int = 20) -> list[Unit]:
+    """Units in the user's scope whose name or code contains `q`, codes first that start
+    with it, then by code: the suggestions of a unit picker."""
+    q = " ".join((q or "").split())[:100]
+    statement = units(user)
+    if q:
+        labelled = _LABELLED.match(q)
+        if labelled:
+            q = labelled.group("code").strip()
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(or_(Unit.name.like(pattern, escape="\\"),
+                                        Unit.code.like(pattern, escape="\\")))
+    return list(db.session.scalars(statement.order_by(Unit.is_active.desc(), Unit.depth,
+                                                      Unit.code).limit(limit)))
+
+
+_NUMBERED = re.compile(r"^(?P<text>.*?)\s*[(（]#(?P<id>\d{1,9})[)）]$")
+
+
+def find_inspection(user: User, text: str) -> Inspection:
+    """The inspection in the user's scope that `text` names: its id (shared links), the
+    picker's label ending in "(#id)", or its exact title when no other visible inspection
+    has that title. One statement. NotFound if none; ValidationFailed if not unique."""
+    text = " ".join((text or "").split())[:300]
+    numbered = _NUMBERED.match(text)
+    if numbered or (text.isdigit() and len(text) < 10):
+        return get_inspection(user, int(numbered.group("id") if numbered else text))
+    if not text:
+        raise NotFound(_("Inspection not found."))
+    found = db.session.scalars(inspections(user).where(Inspection.title == text)
+                               .order_by(Inspection.id).limit(2)).all()
+    if len(found) > 1:
+        raise ValidationFailed(_("Please correct the marked fields."), {"inspection": [
+            _("Several inspections have this title: choose one from the suggestions.")]})
+    if not found:
+        raise NotFound(_("Inspection not found."))
+    return found[0]
+
+
+def search_inspections(user: User, q: str, limit: int = 20) -> list[Inspection]:
+    """Inspections the user may see whose title contains `q`, newest first: the
+    suggestions of an inspection picker."""
+    q = " ".join((q or "").split())[:100]
+    statement = inspections(user)
+    numbered = _NUMBERED.match(q)
+    if numbered:
+        statement = statement.where(Inspection.id == int(numbered.group("id")))
+    elif q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(Inspection.title.like(pattern, escape="\\"))
+    return list(db.session.scalars(statement.order_by(Inspection.year.desc(),
+                                                      Inspection.id.desc()).limit(limit)))
+
+
 def covers_unit(user: User, unit_id: int) -> bool:
     """Whether the unit lies inside the user's scope subtree (office and supervisor)."""
     if _sees_nothing(user):
@@ -169,6 +288,13 @@ def preload_coverage(user: User, unit_ids) -> None:
     covered = set(db.session.scalars(select(UnitClosure.descendant_id).where(
         UnitClosure.ancestor_id == user.scope_unit_id, UnitClosure.descendant_id.in_(wanted))))
     memo.update({(user.scope_unit_id, u): u in covered for u in wanted})
+
+
+def note_coverage(user: User, unit_id: int, covered: bool) -> None:
+    """Record a `covers_unit` answer the caller already knows (e.g. the lead unit of a
+    ticket an office just found through `tickets(user)`), so that it is not asked again."""
+    if user.role in (Role.OFFICE, Role.SUPERVISOR) and user.scope_unit_id is not None:
+        _coverage_memo()[(user.scope_unit_id, unit_id)] = covered
 
 
 def _coverage_memo() -> dict:

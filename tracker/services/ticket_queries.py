@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, operators
 
 from tracker.extensions import db
 from tracker.models import Finding, Ticket, TicketStatus, TicketUnit, Unit, User
@@ -28,6 +28,9 @@ SORTS = {
     "-updated": (Ticket.updated_at.desc(), Ticket.id.desc()),
 }
 MAX_PER_PAGE = 200
+#: Lists count matching tickets up to this many; past it they say "more than 10,000"
+#: instead of counting the whole scope on every request.
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class TicketPage:
     per_page: int
     next_cursor: str | None = None
     extra: dict = field(default_factory=dict)
+    #: True when more tickets match than `total` says (it stopped at COUNT_CAP).
+    total_capped: bool = False
+    #: Keyset cursor of the page before this one (pages reached by cursor), else None.
+    prev_cursor: str | None = None
 
     @property
     def pages(self) -> int:
@@ -140,59 +147,112 @@ def _with_rows(statement: Select, today: date, near_days: int) -> Select:
 
 
 def count(user: User, flt: TicketFilter, today: date, near_days: int,
-          where: tuple[ColumnElement[bool], ...] = ()) -> int:
-    sub = filtered(user, flt, today, near_days, where).with_only_columns(Ticket.id).subquery()
-    return db.session.scalar(select(func.count()).select_from(sub))
+          where: tuple[ColumnElement[bool], ...] = (), cap: int | None = None) -> int:
+    """Matching tickets; with `cap`, counted up to `cap + 1` at most (a result above `cap`
+    means "more than `cap`"), so that the count costs at most that many index entries."""
+    statement = filtered(user, flt, today, near_days, where).with_only_columns(Ticket.id)
+    if cap is not None:
+        statement = statement.limit(cap + 1)
+    return db.session.scalar(select(func.count()).select_from(statement.subquery()))
 
 
-def _encode_cursor(ticket: Ticket, sort: str) -> str:
+def counts(user: User, flt: TicketFilter, today: date, near_days: int,
+           wheres: dict[str, tuple[ColumnElement[bool], ...]]) -> dict[str, int]:
+    """Several counts of the same filter, each narrowed by its own conditions (the tabs of
+    the decision queue), in one statement."""
+    if not wheres:
+        return {}
+    columns = [select(func.count()).select_from(
+        filtered(user, flt, today, near_days, where).with_only_columns(Ticket.id).subquery())
+        .scalar_subquery().label(f"n{i}") for i, where in enumerate(wheres.values())]
+    row = db.session.execute(select(*columns)).one()
+    return {key: int(row[i] or 0) for i, key in enumerate(wheres)}
+
+
+def capped_count(user: User, flt: TicketFilter, today: date, near_days: int,
+                 where: tuple[ColumnElement[bool], ...] = ()) -> tuple[int, bool]:
+    """(count, capped): the count up to COUNT_CAP, and whether more match."""
+    n = count(user, flt, today, near_days, where, cap=COUNT_CAP)
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+def _encode_cursor(ticket: Ticket, sort: str, backward: bool = False) -> str:
     key = ticket.deadline.isoformat() if "deadline" in sort else ticket.updated_at.isoformat()
-    raw = json.dumps([sort, key, ticket.id]).encode()
+    fields = [sort, key, ticket.id] + (["prev"] if backward else [])
+    raw = json.dumps(fields).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _decode_cursor(cursor: str, sort: str):
+    """(value, ticket id, backward) of a cursor made by `_encode_cursor` for this sort."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        cursor_sort, key, ticket_id = json.loads(base64.urlsafe_b64decode(padded))
-        if cursor_sort != sort or not isinstance(ticket_id, int) or not 0 < ticket_id < 2**31:
+        fields = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(fields, list) or len(fields) not in (3, 4) \
+                or (len(fields) == 4 and fields[3] != "prev"):
+            raise ValueError
+        cursor_sort, key, ticket_id = fields[:3]
+        backward = len(fields) == 4
+        if cursor_sort != sort or not isinstance(ticket_id, int) or \
+                isinstance(ticket_id, bool) or not 0 < ticket_id < 2**31 or \
+                not isinstance(key, str):
             raise ValueError
         value = date.fromisoformat(key) if "deadline" in sort else datetime.fromisoformat(key)
         if isinstance(value, datetime) and value.tzinfo is None:
             raise ValueError  # a forged cursor: the column refuses naive datetimes
-    except (ValueError, TypeError, json.JSONDecodeError):
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
         raise ValidationFailed("cursor", {"cursor": ["Invalid cursor."]})
-    return value, ticket_id
+    return value, ticket_id, backward
 
 
 def page(user: User, flt: TicketFilter, today: date, near_days: int, *, page_number: int = 1,
          per_page: int = 50, cursor: str | None = None, with_total: bool = True,
          where: tuple[ColumnElement[bool], ...] = ()) -> TicketPage:
+    """One page of tickets: by offset (`page_number`, for shallow pages) or by keyset
+    (`cursor`: a page's `next_cursor` or `prev_cursor`, which reads only the rows of the
+    page however deep it lies). The total is counted up to COUNT_CAP (`total_capped`)."""
     if flt.sort not in SORTS:
         raise ValidationFailed("sort", {"sort": ["Unknown sort order."]})
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    statement = _with_rows(filtered(user, flt, today, near_days, where), today, near_days)
-    statement = statement.order_by(*SORTS[flt.sort])
+    # A deferred join: the page's ids are found first, from the order's index and the
+    # filters alone (the rows skipped by an offset are never joined); then only the page's
+    # own rows are joined with their finding, inspection and lead unit.
+    ids = filtered(user, flt, today, near_days, where).with_only_columns(Ticket.id)
+    backward = False
     if cursor:
-        value, ticket_id = _decode_cursor(cursor, flt.sort)
+        value, ticket_id, backward = _decode_cursor(cursor, flt.sort)
         column = Ticket.deadline if "deadline" in flt.sort else Ticket.updated_at
-        if flt.sort.startswith("-"):
-            statement = statement.where(or_(column < value,
-                                            and_(column == value, Ticket.id < ticket_id)))
+        # Forward along a descending order, or backward along an ascending one: smaller keys.
+        if flt.sort.startswith("-") != backward:
+            ids = ids.where(or_(column < value, and_(column == value, Ticket.id < ticket_id)))
         else:
-            statement = statement.where(or_(column > value,
-                                            and_(column == value, Ticket.id > ticket_id)))
+            ids = ids.where(or_(column > value, and_(column == value, Ticket.id > ticket_id)))
         page_number = 0
     else:
         page_number = max(1, page_number)
-        statement = statement.offset((page_number - 1) * per_page)
-    result = db.session.execute(statement.limit(per_page + 1)).unique().all()
-    rows = [TicketRow(r[0], bool(r.is_overdue), bool(r.is_near_due), r.light)
-            for r in result[:per_page]]
-    next_cursor = _encode_cursor(rows[-1].ticket, flt.sort) if len(result) > per_page else None
-    total = count(user, flt, today, near_days, where) if with_total else -1
+        ids = ids.offset((page_number - 1) * per_page)
+    order = SORTS[flt.sort]
+    if backward:
+        order = tuple(o.element.asc() if o.modifier is operators.desc_op else o.element.desc()
+                      for o in order)
+    page_ids = ids.order_by(*order).limit(per_page + 1).subquery("page_ids")
+    statement = _with_rows(select(Ticket).join(page_ids, page_ids.c.id == Ticket.id), today,
+                           near_days)
+    result = db.session.execute(statement.order_by(*order)).unique().all()
+    more = len(result) > per_page
+    result = result[:per_page]
+    if backward:
+        result.reverse()
+    rows = [TicketRow(r[0], bool(r.is_overdue), bool(r.is_near_due), r.light) for r in result]
+    next_cursor = prev_cursor = None
+    if rows and (more or backward):  # backward from a cursor: the cursor's row follows
+        next_cursor = _encode_cursor(rows[-1].ticket, flt.sort)
+    if rows and (page_number > 1 or (cursor and (more or not backward))):
+        prev_cursor = _encode_cursor(rows[0].ticket, flt.sort, backward=True)
+    total, capped = (capped_count(user, flt, today, near_days, where) if with_total
+                     else (-1, False))
     return TicketPage(rows=rows, total=total, page=page_number, per_page=per_page,
-                      next_cursor=next_cursor)
+                      next_cursor=next_cursor, prev_cursor=prev_cursor, total_capped=capped)
 
 
 def load_cooperating(tickets: list[Ticket]) -> dict[int, list[Unit]]:

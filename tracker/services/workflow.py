@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
 from tracker.extensions import db
@@ -18,6 +19,7 @@ from tracker.models import (
     ExtensionRequest,
     ExtensionStatus,
     Finding,
+    NotificationKind,
     ProgressUpdate,
     Role,
     Ticket,
@@ -25,9 +27,11 @@ from tracker.models import (
     TicketUnit,
     TimelineKind,
     Unit,
+    UnitClosure,
     User,
 )
-from tracker.services import audit, clock, events, scoping
+from tracker.services import audit, clock, events, notifications, scoping
+from tracker.services import notification_messages as msg
 from tracker.services.errors import (
     Forbidden,
     InvalidTransition,
@@ -457,6 +461,112 @@ def create_tickets(actor: User, finding_id: int, drafts: list[TicketDraft]) -> l
         events.emit("assigned", ticket, actor)
         created.append(ticket)
     return created
+
+
+def create_tickets_bulk(actor: User, items: list[tuple[int, TicketDraft]]) -> list[Ticket]:
+    """Tickets for many findings at once (a problem-list import): the same checks, one
+    audit event each and the same "assigned" news as `create_tickets`, but the scope is
+    asked once for the set of findings and units, and tickets, their units, audit events
+    and notifications are written with multi-row INSERTs. Nothing is written unless every
+    draft passes. Returns the tickets in the order of `items`."""
+    if not items:
+        return []
+    finding_ids = {finding_id for finding_id, _draft in items}
+    findings = {f.id: f for f in db.session.scalars(
+        scoping.findings(actor).where(Finding.id.in_(finding_ids))
+        .options(joinedload(Finding.inspection)))}
+    if len(findings) != len(finding_ids):
+        raise NotFound(_("Finding not found."))
+    owners = {f.inspection.owner_unit_id for f in findings.values()}
+    covered = _covered(actor, owners | {d.lead_unit_id for _f, d in items})
+    if actor.role != Role.OFFICE or not owners <= covered:
+        raise Forbidden(_("Only the office that runs the inspection assigns its tickets."))
+    leads_of: dict[int, list[int]] = {}
+    for finding_id, draft in items:
+        leads_of.setdefault(finding_id, []).append(draft.lead_unit_id)
+    if any(len(set(leads)) != len(leads) for leads in leads_of.values()):
+        raise ValidationFailed(_("Please correct the highlighted fields."),
+                               {"lead_unit_id": [_("A unit is listed twice.")]})
+    unit_ids = {d.lead_unit_id for _f, d in items} | {
+        u for _f, d in items for u in d.cooperating_unit_ids}
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+    now = clock.now_utc()
+    tickets = []
+    for finding_id, draft in items:
+        _check_units_known(draft.lead_unit_id, draft.cooperating_unit_ids, units, covered)
+        finding = findings[finding_id]
+        _check_deadline(finding, draft.deadline)
+        ticket = Ticket(
+            finding_id=finding_id, lead_unit_id=draft.lead_unit_id, deadline=draft.deadline,
+            original_deadline=draft.deadline,
+            measures=_text(draft.measures, "measures", required=False),
+            target=_text(draft.target, "target", required=False),
+            responsible_person=_text(draft.responsible_person, "responsible_person",
+                                     limit=100, required=False),
+            timeline=draft.timeline, planned_completion_on=draft.planned_completion_on,
+            status=S.ASSIGNED, assigned_at=now,
+            cooperating=[TicketUnit(unit_id=u) for u in draft.cooperating_unit_ids])
+        if draft.timeline == TimelineKind.LONG_TERM:
+            ticket.next_review_on = draft.deadline
+            ticket.review_cycle_days = 90
+        tickets.append(ticket)
+    db.session.add_all(tickets)
+    db.session.flush()  # batched INSERTs; the ids come back
+    audit.record_many(actor, [
+        {"action": "ticket.create", "object_type": "ticket", "object_id": t.id,
+         "ticket_id": t.id, "after": audit.snapshot(t)} for t in tickets])
+    # The news `create_tickets` emits one by one ("assigned"), written at once.
+    people = notifications.unit_users(unit_ids)
+    intents = []
+    for ticket in tickets:
+        finding = findings[ticket.finding_id]
+        lead = units[ticket.lead_unit_id]
+        facts = msg.TicketFacts(
+            ticket_id=ticket.id, title=finding.title, unit=lead.name, deadline=ticket.deadline,
+            next_review_on=ticket.next_review_on, person=ticket.responsible_person or "",
+            inspection=finding.inspection.title,
+            document_number=finding.inspection.document_number or "", is_long_term=False)
+        key = {"ticket_id": ticket.id, "ref": f"v{ticket.version}"}
+        intents += notifications.for_units([lead], NotificationKind.ASSIGNED,
+                                           lambda f=facts: msg.assigned(f), people=people,
+                                           exclude=actor, **key)
+        for link in ticket.cooperating:
+            name = units[link.unit_id].name
+            intents += notifications.for_units(
+                [units[link.unit_id]], NotificationKind.ASSIGNED,
+                lambda f=facts, n=name: msg.cooperating(f, n), people=people, exclude=actor,
+                **key)
+    notifications.write(intents, now)
+    return tickets
+
+
+def _covered(actor: User, unit_ids: set[int]) -> set[int]:
+    """Which of these units `scoping.covers_unit` would say the actor covers: one query."""
+    if not unit_ids or not actor.is_active or actor.role not in (Role.OFFICE, Role.SUPERVISOR) \
+            or actor.scope_unit_id is None:
+        return set(unit_ids) if actor.is_active and actor.role == Role.ADMIN else set()
+    return set(db.session.scalars(select(UnitClosure.descendant_id).where(
+        UnitClosure.ancestor_id == actor.scope_unit_id,
+        UnitClosure.descendant_id.in_(unit_ids))))
+
+
+def _check_units_known(lead_unit_id: int, cooperating: tuple[int, ...],
+                       units: dict[int, Unit], covered: set[int]) -> None:
+    """`_check_units` over units read beforehand and the coverage asked beforehand."""
+    errors = {}
+    lead = units.get(lead_unit_id)
+    if lead is None or not lead.is_active or lead_unit_id not in covered:
+        errors["lead_unit_id"] = [_("Choose an active unit within your scope.")]
+    for unit_id in cooperating:
+        unit = units.get(unit_id)
+        if unit is None or not unit.is_active:
+            errors["cooperating_unit_ids"] = [_("Unknown unit: %(id)s", id=unit_id)]
+        elif unit_id == lead_unit_id:
+            errors["cooperating_unit_ids"] = [_("The lead unit cannot also cooperate.")]
+    if len(set(cooperating)) != len(cooperating):
+        errors["cooperating_unit_ids"] = [_("A unit is listed twice.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the highlighted fields."), errors)
 
 
 def edit_ticket(actor: User, ticket_id: int, version: int | None,

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, flash, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from tracker.extensions import db
 from tracker.forms.dashboard import DashboardFilterForm
@@ -22,6 +22,10 @@ bp = Blueprint("dashboard", __name__)
 #: The groupings the office dashboard shows, in order.
 TABLES = ("region", "unit", "category", "inspection")
 TREND_DAYS = 90
+#: Rows of the unit ranking and of the inspection table: a province has thousands of each,
+#: and a page of thousands of rows helps no one (the ledger's roll-up sheet and
+#: GET /api/v1/summary list every one). The tables' totals still count everything.
+TABLE_ROWS = 20
 
 
 def near_days() -> int:
@@ -59,10 +63,22 @@ def light_label(light: str) -> str:
     return {"red": _("Overdue"), "yellow": _("Near due"), "green": _("On track")}[light]
 
 
+#: Levels of units below the viewer's scope unit offered by the filter (a province's
+#: cities and counties; tens of thousands of schools would make the page itself slow).
+UNIT_LEVELS = 2
+
+
 def filter_form() -> DashboardFilterForm:
     form = DashboardFilterForm(request.args)
-    units = db.session.scalars(scoping.units(current_user).where(Unit.is_active.is_(True))
-                               .order_by(Unit.code)).all()
+    scope_unit = current_user.scope_unit if current_user.role in (
+        Role.OFFICE, Role.SUPERVISOR) else None
+    top = scope_unit.depth if scope_unit is not None else 0
+    asked = request.args.get("unit", "")
+    offered = Unit.depth <= top + UNIT_LEVELS
+    if asked.isdigit() and len(asked) < 10:
+        offered = or_(offered, Unit.id == int(asked))  # a deeper unit named in a shared link
+    units = db.session.scalars(scoping.units(current_user).where(
+        Unit.is_active.is_(True), offered).order_by(Unit.code)).all()
     inspections = db.session.scalars(scoping.inspections(current_user).order_by(
         Inspection.year.desc(), Inspection.id.desc())).all()
     categories = db.session.scalars(select(Category).order_by(
@@ -91,14 +107,22 @@ def ranking(summary: rollup.Summary) -> list[rollup.Group]:
                                          is not None else 101.0, g.label))
 
 
+def latest_first(summary: rollup.Summary) -> list[rollup.Group]:
+    """Groups keyed by id (inspections), the most recently registered first."""
+    return sorted(summary.groups, key=lambda g: -(g.key or 0))
+
+
 def office_context(scope: rollup.Scope, today: date) -> dict:
-    summaries = {name: rollup.summarize(current_user, scope, today, group_by=name,
-                                        days=near_days()) for name in TABLES}
+    # Every table's counts in one statement, their labels in one more.
+    summaries = rollup.summarize_many(current_user, scope, today, TABLES, days=near_days())
     overall = summaries["unit"]
+    ranked = ranking(summaries["unit"])
+    inspections = latest_first(summaries["inspection"])
     return {
         "overall": overall, "drill": Drill(overall),
         "tables": {name: (s, Drill(s)) for name, s in summaries.items()},
-        "ranking": ranking(summaries["unit"]),
+        "ranking": ranked[:TABLE_ROWS], "ranking_total": len(ranked),
+        "inspection_rows": inspections[:TABLE_ROWS], "inspection_total": len(inspections),
         "sentence": rollup.findings_sentence(overall.findings, overall.cut),
         "buckets": [(b, rollup.bucket_label(b, overall.cut)) for b in rollup.BUCKETS],
         "statuses": [(s.value, status_label(s)) for s in TicketStatus],
@@ -169,9 +193,9 @@ def data():
     """The charts' data: groups by region and category, tickets by status, and the trend."""
     today = clock.today()
     scope = rollup.Scope() if current_user.role == Role.UNIT_USER else filter_form().to_scope()
-    regions = rollup.summarize(current_user, scope, today, group_by="region", days=near_days())
-    categories = rollup.summarize(current_user, scope, today, group_by="category",
-                                  days=near_days())
+    both = rollup.summarize_many(current_user, scope, today, ("region", "category"),
+                                 days=near_days())
+    regions, categories = both["region"], both["category"]
     drill = Drill(regions)
     status = [{"name": status_label(s), "value": regions.tickets.by_status[s.value],
                "url": drill(f"status:{s.value}")} for s in TicketStatus]

@@ -98,7 +98,8 @@ class Panel:
 def build_panel(ticket: Ticket) -> Panel:
     """Everything the evidence panel shows, in a fixed number of queries."""
     actor = _actor()
-    ticket, rows = evidence.for_ticket(actor, ticket.id)
+    # Every caller found the ticket through the scoping rule (the ticket page, the panel).
+    ticket, rows = evidence.for_ticket(actor, ticket)
     newer = {e.supersedes_id: e for e in rows if e.supersedes_id is not None}
     options = upload_options(ticket)
     covered = {e.item for e in rows if e.status == EvidenceStatus.ACTIVE and e.item}

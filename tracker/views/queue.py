@@ -73,8 +73,8 @@ def index():
     active = by_key[key]
     today, near_days = clock.today(), current_app.config["NEAR_DUE_DAYS"]
     everything = ticket_queries.TicketFilter()
-    counts = {tab.key: ticket_queries.count(user, everything, today, near_days,
-                                            where=(tab.clause(user),)) for tab in tabs}
+    counts = ticket_queries.counts(user, everything, today, near_days,
+                                   {tab.key: (tab.clause(user),) for tab in tabs})
     result = ticket_queries.page(user, ticket_queries.TicketFilter(sort=active.sort), today,
                                  near_days, page_number=_page_number(), per_page=PER_PAGE,
                                  with_total=False, where=(active.clause(user),))

@@ -24,8 +24,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
+from wtforms.validators import ValidationError
 
 from tracker.extensions import db
 from tracker.forms import tickets as forms
@@ -36,6 +38,7 @@ from tracker.models import (
     Category,
     ExtensionRequest,
     ExtensionStatus,
+    Finding,
     Inspection,
     ProgressUpdate,
     Role,
@@ -47,6 +50,7 @@ from tracker.services import clock, deadlines, scoping, ticket_queries, workflow
 from tracker.services.errors import (
     Forbidden,
     InvalidTransition,
+    NotFound,
     ValidationFailed,
     VersionConflict,
 )
@@ -160,29 +164,108 @@ def mine():
     if current_user.role != Role.UNIT_USER:
         return redirect(url_for("tickets.index"))
     today = clock.today()
-    groups = []
-    for group in GROUPS:
-        result = ticket_queries.page(
-            current_user, ticket_queries.TicketFilter(statuses=group.statuses, sort=group.sort),
-            today, _near_days(), per_page=group.limit)
-        groups.append((group, result))
+    groups = my_groups(today)
     # Cooperating units of every group in one statement.
-    rows = listed([r for _group, result in groups for r in result.rows], today)
+    rows = listed([r for _group, found, _total in groups for r in found], today)
     by_id = {row.ticket.id: row for row in rows}
-    sections = [(group, [by_id[r.ticket.id] for r in result.rows], result.total)
-                for group, result in groups]
+    sections = [(group, [by_id[r.ticket.id] for r in found], total)
+                for group, found, total in groups]
     return render_template("tickets/mine.html", sections=sections, today=today)
+
+
+def my_groups(today: date) -> list[tuple[Group, list[ticket_queries.TicketRow], int]]:
+    """Each group of GROUPS with its rows (its first `limit`, in its order) and its count,
+    all in one statement: the rows are ranked within their group by window functions."""
+    group_of = case(*[(Ticket.status.in_(g.statuses), i) for i, g in enumerate(GROUPS)],
+                    else_=-1)
+    ranks = {sort: func.row_number().over(partition_by=group_of,
+                                          order_by=ticket_queries.SORTS[sort])
+             for sort in {g.sort for g in GROUPS}}
+    names = {sort: f"rank_{n}" for n, sort in enumerate(ranks)}
+    ranked = (scoping.tickets(current_user).with_only_columns(
+        Ticket.id.label("id"), group_of.label("grp"),
+        func.count().over(partition_by=group_of).label("total"),
+        *[rank.label(names[sort]) for sort, rank in ranks.items()])
+        .subquery("ranked"))
+    rank_of = case(*[(ranked.c.grp == i, ranked.c[names[g.sort]])
+                     for i, g in enumerate(GROUPS)], else_=0)
+    keep = or_(*[and_(ranked.c.grp == i, ranked.c[names[g.sort]] <= g.limit)
+                 for i, g in enumerate(GROUPS)])
+    statement = (select(Ticket, ranked.c.grp, ranked.c.total,
+                        *deadlines.flag_columns(today, _near_days()))
+                 .join(ranked, ranked.c.id == Ticket.id).where(keep)
+                 .options(joinedload(Ticket.finding).joinedload(Finding.inspection),
+                          joinedload(Ticket.lead_unit))
+                 .order_by(ranked.c.grp, rank_of))
+    found: dict[int, list[ticket_queries.TicketRow]] = {i: [] for i in range(len(GROUPS))}
+    totals = dict.fromkeys(range(len(GROUPS)), 0)
+    for row in db.session.execute(statement).unique():
+        found[row.grp].append(ticket_queries.TicketRow(row[0], bool(row.is_overdue),
+                                                       bool(row.is_near_due), row.light))
+        totals[row.grp] = int(row.total)
+    return [(g, found[i], totals[i]) for i, g in enumerate(GROUPS)]
 
 
 # --- the ticket list --------------------------------------------------------------------
 
+def unit_resolver(keep: tuple[Unit, ...] = ()) -> Callable[[str], Unit]:
+    """Text typed in a unit picker -> the unit it names in the user's scope (through
+    `scoping.find_unit`), or a ValidationError shown at the field. `keep`: units shown in the
+    form already (e.g. a ticket's lead unit), accepted back as they are shown."""
+    def resolve(text: str) -> Unit:
+        for unit in keep:
+            if text in (str(unit.id), scoping.unit_label(unit)):
+                return unit
+        try:
+            return scoping.find_unit(current_user, text)
+        except ValidationFailed as error:
+            raise ValidationError(error.fields["unit"][0]) from None
+        except NotFound:
+            raise ValidationError(_("No unit in your scope has this name or code. Type part "
+                                    "of it and choose from the suggestions.")) from None
+    return resolve
+
+
+def resolve_inspection(text: str) -> Inspection:
+    """Text typed in the inspection picker -> the inspection the user may see, or a
+    ValidationError shown at the field."""
+    try:
+        return scoping.find_inspection(current_user, text)
+    except ValidationFailed as error:
+        raise ValidationError(error.fields["inspection"][0]) from None
+    except NotFound:
+        raise ValidationError(_("No inspection you may see has this title. Type part of it "
+                                "and choose from the suggestions.")) from None
+
+
 def list_choices(form: forms.TicketListForm) -> None:
-    units = db.session.scalars(scoping.units(current_user).order_by(Unit.code)).all()
-    inspections = db.session.scalars(scoping.inspections(current_user).order_by(
-        Inspection.year.desc(), Inspection.id.desc())).all()
     categories = db.session.scalars(select(Category).order_by(
         Category.sort_order, Category.name)).all()
-    form.set_choices(units, inspections, categories)
+    form.set_choices(unit_resolver(), resolve_inspection, categories)
+
+
+#: Suggestions a unit picker shows at most.
+UNIT_SUGGESTIONS = 20
+
+
+@bp.get("/tickets/unit-options")
+@login_required
+def unit_options():
+    """The unit picker's suggestions: `<option>`s of the units in the user's scope whose
+    name or code contains `q` (any of the form's unit fields' values), for its datalist."""
+    q = next((v for k, v in request.args.items(multi=True) if v.strip()), "")
+    found = scoping.search_units(current_user, q, UNIT_SUGGESTIONS)
+    return render_template("tickets/_unit_options.html", units=found)
+
+
+@bp.get("/tickets/inspection-options")
+@login_required
+def inspection_options():
+    """The inspection picker's suggestions: inspections the user may see whose title
+    contains `q`, newest first."""
+    q = next((v for k, v in request.args.items(multi=True) if v.strip()), "")
+    found = scoping.search_inspections(current_user, q, UNIT_SUGGESTIONS)
+    return render_template("tickets/_inspection_options.html", inspections=found)
 
 
 @bp.get("/tickets")
@@ -195,9 +278,18 @@ def index():
         flash(_("Some filters could not be understood and were left out; see the marked "
                 "fields."), "warning")
     today = clock.today()
-    result = ticket_queries.page(current_user, form.to_filter(), today, _near_days(),
-                                 page_number=form.value("page") or 1,
-                                 per_page=form.value("per_page") or 50)
+    flt = form.to_filter()
+    cursor = (request.args.get("cursor") or "").strip()[:200] or None
+    try:
+        result = ticket_queries.page(current_user, flt, today, _near_days(),
+                                     page_number=form.value("page") or 1,
+                                     per_page=form.value("per_page") or 50, cursor=cursor)
+    except ValidationFailed:  # a cursor from another sort order, or mangled: start over
+        flash(_("The link to this page of the list no longer fits the filters; showing the "
+                "first page."), "warning")
+        is_valid = False
+        result = ticket_queries.page(current_user, flt, today, _near_days(),
+                                     per_page=form.value("per_page") or 50)
     status = 200 if is_valid else 400
     return render_template("tickets/list.html", form=form, result=result,
                            rows=listed(result.rows, today), today=today), status
@@ -214,14 +306,15 @@ def permissions(ticket: Ticket, pending: ExtensionRequest | None) -> dict[str, b
     office = workflow.is_office_in_scope(user, ticket)
     status = ticket.status
     is_open = status in OPEN_STATUSES
+    decides = workflow.can_approve(user, ticket)  # asked once: it may read the database
     return {
         "acknowledge": lead and status == S.ASSIGNED,
         "decline": lead and status == S.ASSIGNED and not ticket.is_declined,
         "progress": member and status in WORKING_STATES,
         "extension": lead and status in WORKING_STATES and pending is None,
         "submit": lead and status in (S.IN_PROGRESS, S.RETURNED, S.LONG_TERM),
-        "approve": workflow.can_approve(user, ticket),
-        "return": workflow.can_approve(user, ticket),
+        "approve": decides,
+        "return": decides,
         "long_term": office and status in (S.IN_PROGRESS, S.RETURNED),
         "edit": office and is_open,
         "cancel": office and is_open,
@@ -349,12 +442,10 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def edit_units(ticket: Ticket) -> list[Unit]:
-    """Units the office may choose: active ones in its scope, plus the ticket's current
-    ones (a cooperating unit may lie outside the scope; it must not be dropped silently)."""
-    return db.session.scalars(select(Unit).where(or_(
-        and_(scoping.unit_clause(current_user), Unit.is_active.is_(True)),
-        Unit.id.in_(ticket.unit_ids))).order_by(Unit.code)).all()
+def edit_units(ticket: Ticket) -> tuple[Unit, ...]:
+    """Units the edit form shows already: the lead unit and the cooperating ones (a
+    cooperating unit may lie outside the scope; it must not be dropped silently)."""
+    return (ticket.lead_unit, *(c.unit for c in ticket.cooperating))
 
 
 def new_form(name: str, ticket: Ticket) -> FlaskForm:
@@ -381,7 +472,7 @@ def shape_form(name: str, form: FlaskForm, ticket: Ticket) -> FlaskForm:
         del form.percent  # the lead unit alone sets the percent and the plan
         del form.planned_completion_on
     elif name == "edit":
-        form.set_units(edit_units(ticket))
+        form.set_units(ticket, unit_resolver(edit_units(ticket)))
     return form
 
 
@@ -463,10 +554,17 @@ def history(ticket: Ticket) -> list[HistoryEntry]:
                 unit_ids.add(side["lead_unit_id"])
             unit_ids.update(v for v in side.get("cooperating_unit_ids") or ()
                             if isinstance(v, int))
+    # Units already loaded with the page (lead, cooperating, authors' units) are named
+    # from the session; only the others cost one statement.
     unit_names: dict[int, str] = {}
-    if unit_ids:
-        unit_names = dict(db.session.execute(
-            select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all())
+    for unit_id in unit_ids:
+        loaded = db.session.identity_map.get(db.session.identity_key(Unit, unit_id))
+        if loaded is not None:
+            unit_names[unit_id] = loaded.name
+    missing = unit_ids - set(unit_names)
+    if missing:
+        unit_names.update(db.session.execute(
+            select(Unit.id, Unit.name).where(Unit.id.in_(missing))).all())
     entries = []
     for event in events:
         before, after = event.before or {}, event.after or {}
@@ -482,13 +580,20 @@ def history(ticket: Ticket) -> list[HistoryEntry]:
     return entries
 
 
+_UNKNOWN: Any = object()
+
+
 def render_ticket(ticket: Ticket, submitted: tuple[str, FlaskForm] | None = None,
-                  status: int = 200):
+                  status: int = 200, *, flags: dict | None = None,
+                  pending: ExtensionRequest | None = _UNKNOWN):
     """The ticket page. `submitted`: the action form just posted, shown with its input and
-    errors in place of a fresh one."""
+    errors in place of a fresh one. `flags` and `pending`: when the caller read them with
+    the ticket (`load_ticket`), they are not read again."""
     today = clock.today()
-    flags = deadlines.ticket_flags(ticket.id, today, _near_days())
-    pending = workflow.pending_extension(ticket.id)
+    if flags is None:
+        flags = deadlines.ticket_flags(ticket.id, today, _near_days())
+    if pending is _UNKNOWN:
+        pending = workflow.pending_extension(ticket.id)
     can = permissions(ticket, pending)
     action_forms = {name: new_form(name, ticket) for name, allowed in can.items()
                     if allowed and name != "edit"}
@@ -509,10 +614,38 @@ def render_edit(ticket: Ticket, form: FlaskForm, status: int = 200):
     return render_template("tickets/edit.html", ticket=ticket, form=form), status
 
 
+def load_ticket(ticket_id: int) -> tuple[Ticket, dict, ExtensionRequest | None]:
+    """The ticket as the page shows it, in one statement: through the scoping rule (404
+    outside it), with its finding, inspection, lead and cooperating units, its flags from
+    `deadlines` and its pending extension request."""
+    today = clock.today()
+    pending = aliased(ExtensionRequest, name="pending_extension")
+    statement = (
+        scoping.tickets(current_user).where(Ticket.id == ticket_id)
+        .outerjoin(pending, and_(pending.ticket_id == Ticket.id,
+                                 pending.status == ExtensionStatus.PENDING))
+        .add_columns(pending, *deadlines.flag_columns(today, _near_days()))
+        .options(joinedload(Ticket.finding).joinedload(Finding.inspection),
+                 joinedload(Ticket.lead_unit), joinedload(Ticket.cooperating))
+        .order_by(pending.id))
+    row = db.session.execute(statement).unique().first()
+    if row is None:
+        raise NotFound(_("Ticket not found."))
+    ticket = row[0]
+    if current_user.role in (Role.OFFICE, Role.SUPERVISOR):
+        # Found through the scoping rule, so the user's scope covers its lead unit: the
+        # permission checks need not ask the database again.
+        scoping.note_coverage(current_user, ticket.lead_unit_id, True)
+    flags = {"is_overdue": bool(row.is_overdue), "is_near_due": bool(row.is_near_due),
+             "light": row.light}
+    return ticket, flags, row[1]
+
+
 @bp.get("/tickets/<int:ticket_id>")
 @login_required
 def show(ticket_id: int):
-    return render_ticket(scoping.get_ticket(current_user, ticket_id))
+    ticket, flags, pending = load_ticket(ticket_id)
+    return render_ticket(ticket, flags=flags, pending=pending)
 
 
 @bp.route("/tickets/<int:ticket_id>/edit", methods=["GET", "POST"])

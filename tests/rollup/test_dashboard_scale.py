@@ -1,0 +1,58 @@
+"""The dashboard at a province's size: the unit ranking and the inspection table show their
+first rows and say how many there are; the filter offers the upper levels of the tree (and
+a deeper unit named in a shared link); labels of thousands of groups are still found."""
+import re
+
+from tracker.models import Unit
+from tracker.services import rollup
+from tracker.views import dashboard
+from tests.factories import TODAY
+from tests.rollup.test_rollup_service import demo_like
+
+
+def rows_of(html: str, caption_start: str) -> int:
+    start = html.index("<tbody>", html.index(caption_start))
+    body = html[start:html.index("</tbody>", start)]
+    return len(re.findall(r"<tr>", body))
+
+
+def test_ranking_and_inspection_table_show_their_first_rows_and_say_how_many(
+        world, login, monkeypatch):
+    demo_like(world)
+    monkeypatch.setattr(dashboard, "TABLE_ROWS", 1)
+    for url in ("/dashboard", "/dashboard/print"):
+        html = login("office").get(url).get_data(as_text=True)
+        assert html.count("仅列出") == 2, url  # under the ranking and the inspections
+        assert rows_of(html, "牵头单位，逾期最多者在前") == 1, url
+
+
+def test_small_tables_are_shown_whole_without_a_note(world, login):
+    demo_like(world)
+    html = login("office").get("/dashboard").get_data(as_text=True)
+    assert "仅列出" not in html
+
+
+def test_filter_offers_upper_levels_and_a_deeper_unit_named_in_the_link(
+        world, login, monkeypatch):
+    monkeypatch.setattr(dashboard, "UNIT_LEVELS", 0)
+    client = login("office")
+    html = client.get("/dashboard").get_data(as_text=True)
+    start = html.index('name="unit"')
+    offered = set(re.findall(r'<option value="(\d+)"', html[start:html.index("</select>",
+                                                                              start)]))
+    assert str(world.p.id) in offered and str(world.k1.id) not in offered
+    html = client.get(f"/dashboard?unit={world.k1.id}").get_data(as_text=True)
+    assert f'<option selected value="{world.k1.id}"' in html or \
+        f'<option value="{world.k1.id}" selected' in html
+
+
+def test_labels_of_many_groups_are_found_without_listing_every_key(world, monkeypatch):
+    demo_like(world)
+    listed = rollup.summarize(world.office, rollup.Scope(), TODAY, group_by="unit")
+    monkeypatch.setattr(rollup, "_MAX_LISTED", 1)
+    unlisted = rollup.summarize(world.office, rollup.Scope(), TODAY, group_by="unit")
+    assert [(g.key, g.label) for g in unlisted.groups] == [
+        (g.key, g.label) for g in listed.groups]
+    names = {u.id: u.name for u in (world.k1, world.d1, world.k2, world.c1, world.c2)}
+    assert any(g.label == names.get(g.key) for g in unlisted.groups)
+    assert all(not isinstance(g.label, Unit) for g in unlisted.groups)
