@@ -394,20 +394,11 @@ class TicketChanges:
 
 
 def _check_units(actor: User, lead_unit_id: int, cooperating: tuple[int, ...]) -> None:
-    errors = {}
-    lead = db.session.get(Unit, lead_unit_id)
-    if lead is None or not lead.is_active or not scoping.covers_unit(actor, lead_unit_id):
-        errors["lead_unit_id"] = [_("Choose an active unit within your scope.")]
-    for unit_id in cooperating:
-        unit = db.session.get(Unit, unit_id)
-        if unit is None or not unit.is_active:
-            errors["cooperating_unit_ids"] = [_("Unknown unit: %(id)s", id=unit_id)]
-        elif unit_id == lead_unit_id:
-            errors["cooperating_unit_ids"] = [_("The lead unit cannot also cooperate.")]
-    if len(set(cooperating)) != len(cooperating):
-        errors["cooperating_unit_ids"] = [_("A unit is listed twice.")]
-    if errors:
-        raise ValidationFailed(_("Please correct the highlighted fields."), errors)
+    """An active lead unit in the actor's scope, known active cooperating units, none twice
+    and none also the lead; ValidationFailed at the fields otherwise."""
+    units = {unit_id: db.session.get(Unit, unit_id) for unit_id in {lead_unit_id, *cooperating}}
+    covered = {lead_unit_id} if scoping.covers_unit(actor, lead_unit_id) else set()
+    _check_units_known(lead_unit_id, cooperating, units, covered)
 
 
 def _check_deadline(finding: Finding, deadline: date | None, name: str = "deadline") -> None:
