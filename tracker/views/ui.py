@@ -1,8 +1,8 @@
 """Helpers every page template may use: which pages exist, where a user starts, links that
 keep the current query, and the labels of the ticket's enumerations.
 
-Other engineers' blueprints come and go; `has_endpoint` lets the navigation and the ticket
-pages link to a page only when it is actually registered.
+`has_endpoint` lets the navigation and the ticket pages link to a page only when it is
+registered (an application may be built without some blueprints, as some tests do).
 """
 from urllib.parse import urlencode
 
