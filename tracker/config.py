@@ -33,6 +33,14 @@ class Config:
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     #: A ticket is near-due when its deadline is at most this many days away.
     NEAR_DUE_DAYS = _int("NEAR_DUE_DAYS", 7)
+    #: The dashboard keeps the figures of a scope that took at least this many seconds to
+    #: count, and shows them until the scheduler has counted again
+    #: (tracker/services/dashboard_figures); quicker scopes are counted on every view.
+    DASHBOARD_KEEP_SECONDS = float(os.environ.get("DASHBOARD_KEEP_SECONDS", "1.0"))
+    #: Kept figures are counted again at least this often while someone reads them.
+    DASHBOARD_RECOUNT_MINUTES = _int("DASHBOARD_RECOUNT_MINUTES", 15)
+    #: How often the scheduler looks for kept figures that something has moved.
+    DASHBOARD_REFRESH_SECONDS = _int("DASHBOARD_REFRESH_SECONDS", 60)
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 50) * 1024 * 1024 + 64 * 1024
 

@@ -1,5 +1,5 @@
-"""The jobs that run by themselves: the reminder pass and the delivery of the outbox, on
-APScheduler 3, in exactly one process at a time.
+"""The jobs that run by themselves: the reminder pass, the delivery of the outbox and the
+recount of kept dashboard figures, on APScheduler 3, in exactly one process at a time.
 
 However many processes start a scheduler (the development server, `flask scheduler` on
 two machines), only the holder of the lease row runs jobs. The lease is taken and renewed
@@ -15,7 +15,8 @@ Ways to run it:
   never under gunicorn, never in other CLI commands, never in the reloader's watcher;
 - `flask --app wsgi run-reminders [--now …]`: one pass and one delivery round, now (cron).
 
-These jobs are the commit points: the services they call never commit.
+These jobs are the commit points: the services they call never commit, but for the
+recount of dashboard figures, which commits each scope's figures as it counts them.
 """
 import atexit
 import logging
@@ -43,7 +44,7 @@ from werkzeug.serving import is_running_from_reloader
 
 from tracker.extensions import db
 from tracker.models import Notification, SchedulerLease, Unit, User
-from tracker.services import clock, delivery, reminders
+from tracker.services import clock, dashboard_figures, delivery, reminders
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "reminders"
@@ -202,9 +203,10 @@ def deliver_all() -> list[delivery.Outcome]:
 # --- the scheduler --------------------------------------------------------------------
 
 class ReminderScheduler:
-    """APScheduler with four jobs: renew the lease; while holding it, run the reminder
-    pass (at the configured hours), deliver the outbox (every few seconds) and prune old
-    login attempts (every 15 minutes)."""
+    """APScheduler with five jobs: renew the lease; while holding it, run the reminder
+    pass (at the configured hours), deliver the outbox (every few seconds), prune old
+    login attempts (every 15 minutes) and count again the kept dashboard figures that
+    something has moved (every minute)."""
 
     def __init__(self, app: Flask, *, blocking: bool = False):
         self.app = app
@@ -225,6 +227,8 @@ class ReminderScheduler:
         self.scheduler.add_job(self.deliveries, "interval", id="deliveries",
                                seconds=app.config["DELIVERY_INTERVAL_SECONDS"])
         self.scheduler.add_job(self.housekeeping, "interval", id="housekeeping", minutes=15)
+        self.scheduler.add_job(self.dashboards, "interval", id="dashboards",
+                               seconds=app.config["DASHBOARD_REFRESH_SECONDS"])
 
     @property
     def is_leader(self) -> bool:
@@ -276,6 +280,17 @@ class ReminderScheduler:
             removed = prune_login_attempts()
             db.session.commit()
         return removed
+
+    def dashboards(self) -> int:
+        """Kept dashboard figures that something has moved are counted again."""
+        if not self.is_leader:
+            return 0
+        with self.app.app_context():
+            budget = max(5.0, self.app.config["DASHBOARD_REFRESH_SECONDS"] * 0.8)
+            counted = dashboard_figures.refresh(budget_seconds=budget)
+        if counted:
+            log.info("dashboard figures counted again: %s", counted)
+        return counted
 
     def start(self) -> None:
         log.info("scheduler %s starting (lease %s s)", self.owner, self.lease_seconds)

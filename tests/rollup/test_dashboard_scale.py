@@ -5,6 +5,7 @@ import re
 
 from tracker.models import Unit
 from tracker.services import rollup
+from tracker.services import dashboard_figures
 from tracker.views import dashboard
 from tests.factories import TODAY
 from tests.rollup.test_rollup_service import demo_like
@@ -19,7 +20,7 @@ def rows_of(html: str, caption_start: str) -> int:
 def test_ranking_and_inspection_table_show_their_first_rows_and_say_how_many(
         world, login, monkeypatch):
     demo_like(world)
-    monkeypatch.setattr(dashboard, "TABLE_ROWS", 1)
+    monkeypatch.setattr(dashboard_figures, "TABLE_ROWS", 1)
     for url in ("/dashboard", "/dashboard/print"):
         html = login("office").get(url).get_data(as_text=True)
         assert html.count("仅列出") == 2, url  # under the ranking and the inspections

@@ -15,7 +15,7 @@ from tracker.models.inspection import Category, Finding, Inspection
 from tracker.models.ticket import ExtensionRequest, ProgressUpdate, Ticket, TicketUnit
 from tracker.models.unit import Unit, UnitClosure
 from tracker.models.user import ApiToken, LoginAttempt, User
-from tracker.models.snapshot import RollupSnapshot
+from tracker.models.snapshot import DashboardFigures, RollupSnapshot
 from tracker.models.setting import Setting
 from tracker.models.evidence import Evidence, EvidenceStatus
 from tracker.models.notification import (
@@ -39,7 +39,7 @@ __all__ = [
     "ProgressUpdate", "Role", "Severity", "Ticket", "TicketStatus", "TicketUnit",
     "TimelineKind", "Unit", "UnitClosure", "UnitKind", "User", "utcnow",
 ]
-__all__ += ["RollupSnapshot"]
+__all__ += ["DashboardFigures", "RollupSnapshot"]
 __all__ += ["Evidence", "EvidenceStatus"]
 __all__ += ["Delivery", "DeliveryChannel", "DeliveryStatus", "Holiday", "Notification",
             "NotificationDefault", "NotificationKind", "NotificationPreference",

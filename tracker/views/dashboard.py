@@ -13,19 +13,20 @@ from sqlalchemy import or_, select
 from tracker.extensions import db
 from tracker.forms.dashboard import DashboardFilterForm
 from tracker.models import Category, Inspection, Role, TicketStatus, Unit
-from tracker.services import clock, deadlines, rollup, scoping, ticket_queries
+from tracker.services import (
+    clock,
+    dashboard_figures,
+    deadlines,
+    rollup,
+    scoping,
+    ticket_queries,
+)
 from tracker.services.workflow import status_label
 from tracker.views.ui import has_endpoint
 
 bp = Blueprint("dashboard", __name__)
 
-#: The groupings the office dashboard shows, in order.
-TABLES = ("region", "unit", "category", "inspection")
 TREND_DAYS = 90
-#: Rows of the unit ranking and of the inspection table: a province has thousands of each,
-#: and a page of thousands of rows helps no one (the ledger's roll-up sheet and
-#: GET /api/v1/summary list every one). The tables' totals still count everything.
-TABLE_ROWS = 20
 
 
 def near_days() -> int:
@@ -99,33 +100,24 @@ def scope_unit_id(scope: rollup.Scope) -> int | None:
     return db.session.scalar(select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id))
 
 
-def ranking(summary: rollup.Summary) -> list[rollup.Group]:
-    """Units with tickets, most overdue first, then the lowest completion rate."""
-    groups = [g for g in summary.groups if g.tickets.total]
-    return sorted(groups, key=lambda g: (-g.tickets.overdue,
-                                         g.tickets.completion_rate if g.tickets.completion_rate
-                                         is not None else 101.0, g.label))
-
-
-def latest_first(summary: rollup.Summary) -> list[rollup.Group]:
-    """Groups keyed by id (inspections), the most recently registered first."""
-    return sorted(summary.groups, key=lambda g: -(g.key or 0))
-
-
 def office_context(scope: rollup.Scope, today: date) -> dict:
-    # Every table's counts in one statement, their labels in one more.
-    summaries = rollup.summarize_many(current_user, scope, today, TABLES, days=near_days())
-    overall = summaries["unit"]
-    ranked = ranking(summaries["unit"])
-    inspections = latest_first(summaries["inspection"])
+    """The office and supervisor dashboard's figures: counted live, or kept ones for a
+    province-sized scope (`dashboard_figures`); "count now" (?fresh=1) counts live."""
+    shown = dashboard_figures.figures(current_user, scope, today, near_days(),
+                                      fresh=request.args.get("fresh") == "1")
+    overall = shown.overall
+    summaries = shown.summaries
     return {
-        "overall": overall, "drill": Drill(overall),
+        "overall": overall, "drill": Drill(overall), "figures": shown,
         "tables": {name: (s, Drill(s)) for name, s in summaries.items()},
-        "ranking": ranked[:TABLE_ROWS], "ranking_total": len(ranked),
-        "inspection_rows": inspections[:TABLE_ROWS], "inspection_total": len(inspections),
+        "ranking": summaries["unit"].groups, "ranking_total": shown.ranking_total,
+        "inspection_rows": summaries["inspection"].groups,
+        "inspection_total": shown.inspection_total,
         "sentence": rollup.findings_sentence(overall.findings, overall.cut),
         "buckets": [(b, rollup.bucket_label(b, overall.cut)) for b in rollup.BUCKETS],
         "statuses": [(s.value, status_label(s)) for s in TicketStatus],
+        "fresh_url": url_for(request.endpoint, **{**request.args.to_dict(flat=False),
+                                                  "fresh": "1"}),
     }
 
 
@@ -192,9 +184,13 @@ def _series(summary: rollup.Summary) -> list[dict]:
 def data():
     """The charts' data: groups by region and category, tickets by status, and the trend."""
     today = clock.today()
-    scope = rollup.Scope() if current_user.role == Role.UNIT_USER else filter_form().to_scope()
-    both = rollup.summarize_many(current_user, scope, today, ("region", "category"),
-                                 days=near_days())
+    if current_user.role == Role.UNIT_USER:
+        scope = rollup.Scope()
+        both = rollup.summarize_many(current_user, scope, today, ("region", "category"),
+                                     days=near_days())
+    else:
+        scope = filter_form().to_scope()
+        both = dashboard_figures.figures(current_user, scope, today, near_days()).summaries
     regions, categories = both["region"], both["category"]
     drill = Drill(regions)
     status = [{"name": status_label(s), "value": regions.tickets.by_status[s.value],

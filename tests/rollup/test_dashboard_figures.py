@@ -1,0 +1,206 @@
+"""Kept dashboard figures (tracker/services/dashboard_figures): a province-sized scope's
+dashboard shows the figures counted last, says when they were counted and whether anything
+has moved since, and the scheduler counts them again; small scopes are always live."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tracker.extensions import db
+from tracker.models import DashboardFigures
+from tracker.services import dashboard_figures, rollup, workflow
+from tests.factories import TODAY
+from tests.test_query_counts import count_statements
+from tests.rollup.test_rollup_service import demo_like
+
+UNCHANGED = "此后数据没有变动"
+CHANGED = "此后数据有变动"
+
+
+@pytest.fixture
+def keep_all(app, monkeypatch):
+    """Every scope counts as province-sized: its figures are kept however quickly counted."""
+    monkeypatch.setitem(app.config, "DASHBOARD_KEEP_SECONDS", 0)
+
+
+def kept_rows() -> int:
+    return db.session.scalar(select(func.count()).select_from(DashboardFigures))
+
+
+def live(user):
+    return dashboard_figures.count(user, rollup.Scope(), TODAY, 7)
+
+
+def shown(user, **kwargs):
+    return dashboard_figures.figures(user, rollup.Scope(), TODAY, 7, **kwargs)
+
+
+def numbers(figures: dashboard_figures.Figures) -> dict:
+    """Every count of every table, labels and order included."""
+    return {name: (s.tickets, s.findings, [(g.key, g.label, g.tickets, g.findings)
+                                           for g in s.groups])
+            for name, s in figures.summaries.items()} | {
+        "totals": (figures.ranking_total, figures.inspection_total)}
+
+
+def acknowledge_t1(world):
+    ticket = db.session.get(type(world.t1), world.t1.id)
+    workflow.acknowledge(world.unit_k1, ticket.id, ticket.version)
+    db.session.commit()
+
+
+def test_a_scope_counted_quickly_is_counted_on_every_view_and_nothing_is_kept(world, login):
+    demo_like(world)
+    html = login("office").get("/dashboard").get_data(as_text=True)
+    assert kept_rows() == 0
+    assert 'id="counted-at"' not in html
+
+
+def test_kept_figures_are_the_live_numbers_and_say_when_they_were_counted(
+        world, login, keep_all, monkeypatch):
+    demo_like(world)
+    client = login("office")
+    client.get("/dashboard")
+    assert kept_rows() == 1
+    expected = numbers(live(world.office))
+
+    def no_counting(*args, **kwargs):
+        raise AssertionError("kept figures must not be counted again")
+    monkeypatch.setattr(rollup, "summarize_many", no_counting)
+    kept = shown(world.office)
+    assert kept.counted_at is not None and kept.current
+    assert numbers(kept) == expected
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert UNCHANGED in html and "立即重新统计" in html
+
+
+def test_after_a_change_the_kept_figures_are_marked_and_count_now_gives_the_new_ones(
+        world, login, keep_all):
+    demo_like(world)
+    client = login("office")
+    client.get("/dashboard")
+    before = numbers(live(world.office))
+    acknowledge_t1(world)
+    after = numbers(live(world.office))
+    assert after != before
+    kept = shown(world.office)
+    assert not kept.current and numbers(kept) == before
+    assert CHANGED in client.get("/dashboard").get_data(as_text=True)
+    html = client.get("/dashboard?fresh=1").get_data(as_text=True)
+    assert 'id="counted-at"' not in html
+    kept = shown(world.office)
+    assert kept.current and numbers(kept) == after
+
+
+def test_the_scheduler_counts_moved_figures_again_and_leaves_current_ones(
+        world, login, keep_all):
+    demo_like(world)
+    login("office").get("/dashboard")
+    assert dashboard_figures.refresh() == 0
+    acknowledge_t1(world)
+    assert dashboard_figures.refresh() == 1
+    kept = shown(world.office)
+    assert kept.current and numbers(kept) == numbers(live(world.office))
+    assert dashboard_figures.refresh() == 0
+
+
+def test_the_scheduler_counts_again_figures_kept_too_long(world, login, keep_all,
+                                                          frozen_today):
+    login("office").get("/dashboard")
+    frozen_today.shift(timedelta(minutes=16))
+    assert dashboard_figures.refresh() == 1
+
+
+def test_each_scope_has_its_own_figures(world, login, keep_all):
+    demo_like(world)
+    client = login("office")
+    client.get("/dashboard")
+    login("sup_c2").get("/dashboard")
+    assert kept_rows() == 2
+    for user in (world.office, world.sup_c2, world.supervisor):
+        assert numbers(shown(user)) == numbers(live(user)), user.username
+    assert numbers(shown(world.sup_c2)) != numbers(shown(world.office))
+
+
+def test_a_city_office_and_the_city_supervisor_share_one_scope(world, keep_all):
+    demo_like(world)
+    shown(world.city_office)
+    shown(world.supervisor)
+    assert kept_rows() == 1
+
+
+def test_unit_users_are_always_counted_live(world, login, keep_all):
+    demo_like(world)
+    login("unit_k1").get("/dashboard")
+    login("unit_k1").get("/dashboard/data.json")
+    shown(world.unit_k1)
+    assert kept_rows() == 0
+
+
+def test_filters_are_part_of_what_is_kept(world, login, keep_all):
+    demo_like(world)
+    client = login("office")
+    client.get("/dashboard")
+    client.get(f"/dashboard?unit={world.c1.id}")
+    assert kept_rows() == 2
+    narrowed = dashboard_figures.figures(world.office, rollup.Scope(unit_id=world.c1.id),
+                                         TODAY, 7)
+    assert narrowed.counted_at is not None
+    assert numbers(narrowed) == numbers(dashboard_figures.count(
+        world.office, rollup.Scope(unit_id=world.c1.id), TODAY, 7))
+
+
+def test_kept_figures_of_another_scope_are_not_reachable_by_filter(world, login, keep_all):
+    demo_like(world)
+    login("office").get(f"/dashboard?unit={world.c2.id}")
+    response = login("supervisor").get(f"/dashboard?unit={world.c2.id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "临夏州" not in html.split("<h2", 1)[-1]  # C2 is outside C1: filter left out
+
+
+def test_the_charts_read_the_same_kept_figures(world, login, keep_all):
+    demo_like(world)
+    client = login("office")
+    client.get("/dashboard")
+    acknowledge_t1(world)
+    data = client.get("/dashboard/data.json").get_json()
+    kept = shown(world.office)
+    assert [r["total"] for r in data["regions"]] == [
+        g.tickets.total for g in kept.summaries["region"].groups]
+    assert sum(s["value"] for s in data["status"]) == kept.overall.tickets.total
+
+
+def test_figures_of_a_user_who_lost_the_scope_are_dropped_by_the_scheduler(
+        world, keep_all, frozen_today):
+    shown(world.office)
+    world.office.is_active_user = False
+    db.session.commit()
+    frozen_today.shift(timedelta(minutes=16))
+    assert dashboard_figures.refresh() == 0
+    assert kept_rows() == 0
+
+
+def test_figures_read_yesterday_are_counted_for_today_and_old_days_dropped(
+        world, keep_all, frozen_today):
+    shown(world.office)
+    frozen_today.shift(timedelta(days=1))
+    assert dashboard_figures.refresh() == 1
+    rows = db.session.scalars(select(DashboardFigures)).all()
+    assert [row.counted_on for row in rows] == [TODAY + timedelta(days=1)]
+
+
+def test_reading_kept_figures_is_one_statement(world, keep_all):
+    demo_like(world)
+    shown(world.office)
+    assert world.office.scope_unit_id  # the user as a request has it, loaded
+    with count_statements() as statements:
+        shown(world.office)
+    assert len(statements) == 1, statements
+
+
+def test_the_uncategorised_group_is_named_in_the_readers_language(world, login, keep_all):
+    demo_like(world)
+    login("office").get("/dashboard")
+    html = login("office").get("/dashboard?lang=en").get_data(as_text=True)
+    assert "未分类" not in html
