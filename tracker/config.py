@@ -151,3 +151,6 @@ class TestConfig(Config):
                                      "connect_args": {"options": "-c synchronous_commit=off"}}
     WTF_CSRF_ENABLED = False
     SCHEDULER = "off"
+    #: Dashboards are counted on every view, however long a loaded machine takes; the
+    #: tests of kept figures lower this themselves.
+    DASHBOARD_KEEP_SECONDS = float("inf")

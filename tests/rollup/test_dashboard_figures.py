@@ -204,3 +204,13 @@ def test_the_uncategorised_group_is_named_in_the_readers_language(world, login, 
     login("office").get("/dashboard")
     html = login("office").get("/dashboard?lang=en").get_data(as_text=True)
     assert "未分类" not in html
+
+
+@pytest.mark.parametrize("url", ["/dashboard", "/dashboard/print", "/dashboard/data.json"])
+def test_counting_and_keeping_stays_within_eight_statements(world, login, keep_all, url):
+    demo_like(world)
+    client = login("office")
+    for query in ("", "?fresh=1", ""):  # counted and kept; counted again; read
+        with count_statements() as statements:
+            assert client.get(url + query).status_code == 200
+        assert len(statements) <= 8, (query, statements)

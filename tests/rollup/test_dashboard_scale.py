@@ -57,3 +57,42 @@ def test_labels_of_many_groups_are_found_without_listing_every_key(world, monkey
     names = {u.id: u.name for u in (world.k1, world.d1, world.k2, world.c1, world.c2)}
     assert any(g.label == names.get(g.key) for g in unlisted.groups)
     assert all(not isinstance(g.label, Unit) for g in unlisted.groups)
+
+
+def test_the_inspection_filter_is_a_picker_not_a_list_of_every_inspection(world, login):
+    demo_like(world)
+    client = login("office")
+    html = client.get("/dashboard").get_data(as_text=True)
+    start = html.index('<form method="get"')
+    form = html[start:html.index("</form>", start)]
+    assert 'list="inspection-options"' in form
+    assert world.inspection.title not in form  # no <option> per inspection
+
+
+def test_the_inspection_filter_takes_a_typed_title_or_an_id(world, login):
+    demo_like(world)
+    client = login("office")
+    by_id = client.get(f"/dashboard?inspection={world.inspection.id}").get_data(as_text=True)
+    by_title = client.get("/dashboard", query_string={"inspection": world.inspection.title}
+                          ).get_data(as_text=True)
+    sentence = re.compile(r'<p class="lead rollup-sentence">(.*?)</p>', re.S)
+    assert sentence.search(by_id).group(1) == sentence.search(by_title).group(1)
+    assert f"inspection={world.inspection.id}" in by_title  # the drill-down links narrow too
+    unknown = client.get("/dashboard?inspection=999999").get_data(as_text=True)
+    assert "没有您可查看的此标题的检查" in unknown and 'aria-invalid="true"' in unknown
+
+
+def test_a_long_region_table_shows_the_most_overdue_regions_and_says_how_many(
+        world, login, monkeypatch):
+    demo_like(world)
+    monkeypatch.setattr(dashboard_figures, "REGION_ROWS", 1)
+    html = login("office").get("/dashboard").get_data(as_text=True)
+    assert rows_of(html, "各地区整改任务") == 1
+    everything = rollup.summarize(world.office, rollup.Scope(), TODAY, group_by="region")
+    assert len(everything.groups) == 3  # the province's own level and two cities
+    assert "仅列出3项中逾期任务最多的1项" in html
+    shown = dashboard_figures.count(world.office, rollup.Scope(), TODAY, 7)
+    worst = max(everything.groups, key=lambda g: g.tickets.overdue)
+    assert worst.tickets.overdue > min(g.tickets.overdue for g in everything.groups)
+    assert [g.key for g in shown.summaries["region"].groups] == [worst.key]
+    assert shown.region_total == 3

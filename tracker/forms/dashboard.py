@@ -1,10 +1,12 @@
 """The dashboard's filter (a GET form whose URL can be shared): which part of the caller's
-scope to roll up."""
+scope to roll up. The inspection is a picker (a province has thousands of inspections):
+typed by title with suggestions, or given by id in a shared URL (`?inspection=3`)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
 
+from tracker.forms.tickets import InspectionField
 from tracker.models import Severity
 from tracker.services import rollup
 
@@ -24,18 +26,19 @@ class DashboardFilterForm(FlaskForm):
         csrf = False
 
     unit = SelectField(_l("Unit (and units below)"), coerce=_optional_int)
-    inspection = SelectField(_l("Inspection"), coerce=_optional_int)
+    inspection = InspectionField(_l("Inspection"))
     year = IntegerField(_l("Inspection year"), validators=[Optional(), NumberRange(2000, 2099)])
     category = SelectField(_l("Category"), coerce=_optional_int)
     severity = SelectField(_l("Severity"), coerce=_optional_str)
 
-    def set_choices(self, units, inspections, categories) -> None:
-        """Only what the user may see is offered; anything else in the URL is refused."""
+    def set_choices(self, units, resolve_inspection, categories) -> None:
+        """Only what the user may see is offered; anything else in the URL is refused.
+        `resolve_inspection`: text -> Inspection in the user's scope (raising
+        ValidationError)."""
         top = min((u.depth for u in units), default=0)
         self.unit.choices = [SelectChoice("", _l("All units in my scope"))] + [
             SelectChoice(str(u.id), "\u3000" * (u.depth - top) + u.name) for u in units]
-        self.inspection.choices = [SelectChoice("", _l("All inspections"))] + [
-            SelectChoice(str(i.id), f"{i.year} {i.title}") for i in inspections]
+        self.inspection.resolver = resolve_inspection
         self.category.choices = [SelectChoice("", _l("All categories"))] + [
             SelectChoice(str(c.id), c.name) for c in categories]
         self.severity.choices = [SelectChoice("", _l("All severities"))] + [
@@ -46,6 +49,6 @@ class DashboardFilterForm(FlaskForm):
         def ok(field):
             return field.data if not field.errors else None
         severity = ok(self.severity)
-        return rollup.Scope(unit_id=ok(self.unit), inspection_id=ok(self.inspection),
+        return rollup.Scope(unit_id=ok(self.unit), inspection_id=self.inspection.unit_id,
                             year=ok(self.year), category_id=ok(self.category),
                             severity=Severity(severity) if severity else None)

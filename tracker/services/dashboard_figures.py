@@ -39,6 +39,9 @@ TABLES = ("region", "unit", "category", "inspection")
 #: and a page of thousands of rows helps no one (the ledger's roll-up sheet and
 #: GET /api/v1/summary list every one). The tables' totals still count everything.
 TABLE_ROWS = 20
+#: Rows of the region table: a county's regions are its schools, hundreds of them; past
+#: this many, the table shows those with the most overdue tickets first.
+REGION_ROWS = 50
 #: Kept figures nobody has read for this long are no longer counted again, then dropped.
 READ_WITHIN = timedelta(days=1)
 DROP_AFTER = timedelta(days=7)
@@ -47,11 +50,14 @@ DROP_AFTER = timedelta(days=7)
 @dataclass
 class Figures:
     """What the dashboard shows: a summary per table (the unit table holds the ranking's
-    first rows, the inspection table the latest inspections), and how old it is."""
+    first rows, the inspection table the latest inspections, the region table at most
+    REGION_ROWS regions), and how old it is."""
 
     summaries: dict[str, rollup.Summary]
     ranking_total: int
     inspection_total: int
+    #: How many regions there are (the region table shows at most REGION_ROWS of them).
+    region_total: int = 0
     #: When kept figures were counted; None when counted for this view.
     counted_at: datetime | None = None
     #: Kept figures: whether nothing has changed since they were counted.
@@ -88,7 +94,11 @@ def count(user: User, scope: rollup.Scope, today: date, days: int) -> Figures:
     inspections = latest_first(summaries["inspection"])
     summaries["unit"] = replace(summaries["unit"], groups=ranked[:TABLE_ROWS])
     summaries["inspection"] = replace(summaries["inspection"], groups=inspections[:TABLE_ROWS])
-    return Figures(summaries, len(ranked), len(inspections),
+    regions = summaries["region"].groups
+    if len(regions) > REGION_ROWS:
+        summaries["region"] = replace(summaries["region"],
+                                      groups=ranking(summaries["region"])[:REGION_ROWS])
+    return Figures(summaries, len(ranked), len(inspections), len(regions),
                    seconds=round(time.perf_counter() - started, 3))
 
 
@@ -158,7 +168,7 @@ def _note_reader(row: DashboardFigures, user: User) -> None:
     now = clock.now_utc()
     if row.user_id != user.id or row.read_at < now - timedelta(minutes=1):
         row.user_id, row.read_at = user.id, now
-        db.session.commit()
+        _commit_keeping_loaded()
 
 
 def _keep(row: DashboardFigures | None, key: str, params: dict, user: User, stamp: int,
@@ -175,9 +185,20 @@ def _keep(row: DashboardFigures | None, key: str, params: dict, user: User, stam
         else:
             for name, value in values.items():
                 setattr(row, name, value)
-        db.session.commit()
+        _commit_keeping_loaded()
     except IntegrityError:
         db.session.rollback()
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the request has loaded (the user, the form's units):
+    the page goes on rendering them, and reloading each would cost a statement."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 # --- the scheduler's part ---------------------------------------------------------------
@@ -257,6 +278,7 @@ def _recount(params: dict, user_id: int, stamp: int) -> bool:
 def _dump(counted: Figures) -> dict:
     return {"ranking_total": counted.ranking_total,
             "inspection_total": counted.inspection_total,
+            "region_total": counted.region_total,
             "summaries": {name: _dump_summary(s) for name, s in counted.summaries.items()}}
 
 
@@ -273,7 +295,8 @@ def _dump_summary(s: rollup.Summary) -> dict:
 
 def _load(data: dict) -> Figures:
     return Figures({name: _load_summary(s) for name, s in data["summaries"].items()},
-                   int(data["ranking_total"]), int(data["inspection_total"]))
+                   int(data["ranking_total"]), int(data["inspection_total"]),
+                   int(data["region_total"]))
 
 
 def _load_summary(data: dict) -> rollup.Summary:

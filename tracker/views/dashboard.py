@@ -5,14 +5,23 @@ due next. Every number links to the ticket list filtered to exactly the tickets 
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, flash, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from tracker.extensions import db
 from tracker.forms.dashboard import DashboardFilterForm
-from tracker.models import Category, Inspection, Role, TicketStatus, Unit
+from tracker.models import Category, Role, TicketStatus, Unit
 from tracker.services import (
     clock,
     dashboard_figures,
@@ -22,6 +31,7 @@ from tracker.services import (
     ticket_queries,
 )
 from tracker.services.workflow import status_label
+from tracker.views.tickets import resolve_inspection
 from tracker.views.ui import has_endpoint
 
 bp = Blueprint("dashboard", __name__)
@@ -34,14 +44,20 @@ def near_days() -> int:
 
 
 def ticket_list_url(params: dict) -> str:
-    """The ticket list filtered by `params` (lists become repeated arguments)."""
-    if has_endpoint("tickets.index"):
-        return url_for("tickets.index", **params)
+    """The ticket list filtered by `params` (lists become repeated arguments), encoded as
+    `url_for` would; the list's path is built once per request (a dashboard has a thousand
+    of these links)."""
+    if "ticket_list_path" not in g:
+        g.ticket_list_path = url_for("tickets.index") if has_endpoint("tickets.index") \
+            else "/tickets"
     pairs = []
     for key, value in params.items():
         for item in value if isinstance(value, list) else [value]:
-            pairs.append((key, item))
-    return "/tickets?" + urlencode(pairs)
+            if item is not None:
+                pairs.append((key, item))
+    if not pairs:
+        return g.ticket_list_path
+    return g.ticket_list_path + "?" + urlencode(pairs, safe="!$'()*,/:;?@")
 
 
 class Drill:
@@ -80,11 +96,9 @@ def filter_form() -> DashboardFilterForm:
         offered = or_(offered, Unit.id == int(asked))  # a deeper unit named in a shared link
     units = db.session.scalars(scoping.units(current_user).where(
         Unit.is_active.is_(True), offered).order_by(Unit.code)).all()
-    inspections = db.session.scalars(scoping.inspections(current_user).order_by(
-        Inspection.year.desc(), Inspection.id.desc())).all()
     categories = db.session.scalars(select(Category).order_by(
         Category.sort_order, Category.name)).all()
-    form.set_choices(units, inspections, categories)
+    form.set_choices(units, resolve_inspection, categories)
     if not form.validate():
         flash(_("Some filters could not be understood and were left out; see the marked "
                 "fields."), "warning")
@@ -112,7 +126,7 @@ def office_context(scope: rollup.Scope, today: date) -> dict:
         "tables": {name: (s, Drill(s)) for name, s in summaries.items()},
         "ranking": summaries["unit"].groups, "ranking_total": shown.ranking_total,
         "inspection_rows": summaries["inspection"].groups,
-        "inspection_total": shown.inspection_total,
+        "inspection_total": shown.inspection_total, "region_total": shown.region_total,
         "sentence": rollup.findings_sentence(overall.findings, overall.cut),
         "buckets": [(b, rollup.bucket_label(b, overall.cut)) for b in rollup.BUCKETS],
         "statuses": [(s.value, status_label(s)) for s in TicketStatus],
