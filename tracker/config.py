@@ -34,9 +34,12 @@ class Config:
     #: A ticket is near-due when its deadline is at most this many days away.
     NEAR_DUE_DAYS = _int("NEAR_DUE_DAYS", 7)
     #: The dashboard keeps the figures of a scope that took at least this many seconds to
-    #: count, and shows them until the scheduler has counted again
-    #: (tracker/services/dashboard_figures); quicker scopes are counted on every view.
-    DASHBOARD_KEEP_SECONDS = float(os.environ.get("DASHBOARD_KEEP_SECONDS", "1.0"))
+    #: count (tracker/services/dashboard_figures); quicker scopes are counted on every
+    #: view. Kept figures that something has moved are counted again during the view when
+    #: that took less than DASHBOARD_WAIT_SECONDS, else shown (with the time they were
+    #: counted) until the scheduler has counted them again.
+    DASHBOARD_KEEP_SECONDS = float(os.environ.get("DASHBOARD_KEEP_SECONDS", "0.1"))
+    DASHBOARD_WAIT_SECONDS = float(os.environ.get("DASHBOARD_WAIT_SECONDS", "1.0"))
     #: Kept figures are counted again at least this often while someone reads them.
     DASHBOARD_RECOUNT_MINUTES = _int("DASHBOARD_RECOUNT_MINUTES", 15)
     #: How often the scheduler looks for kept figures that something has moved.

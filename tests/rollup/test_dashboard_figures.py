@@ -19,8 +19,10 @@ CHANGED = "此后数据有变动"
 
 @pytest.fixture
 def keep_all(app, monkeypatch):
-    """Every scope counts as province-sized: its figures are kept however quickly counted."""
+    """Every scope counts as province-sized: its figures are kept however quickly counted,
+    and moved ones are left to the scheduler."""
     monkeypatch.setitem(app.config, "DASHBOARD_KEEP_SECONDS", 0)
+    monkeypatch.setitem(app.config, "DASHBOARD_WAIT_SECONDS", 0)
 
 
 def kept_rows() -> int:
@@ -214,3 +216,32 @@ def test_counting_and_keeping_stays_within_eight_statements(world, login, keep_a
         with count_statements() as statements:
             assert client.get(url + query).status_code == 200
         assert len(statements) <= 8, (query, statements)
+
+
+def test_only_the_lease_holder_counts_kept_figures_again(app, world, keep_all, frozen_today):
+    from tracker import scheduler
+
+    demo_like(world)
+    shown(world.office)
+    acknowledge_t1(world)
+    first, second = scheduler.ReminderScheduler(app), scheduler.ReminderScheduler(app)
+    assert first.heartbeat() and not second.heartbeat()
+    assert second.dashboards() == 0
+    assert not shown(world.office).current
+    assert first.dashboards() == 1
+    assert shown(world.office).current
+    first.shutdown()
+    second.shutdown()
+
+
+def test_moved_figures_quick_to_count_are_counted_again_during_the_view(
+        app, world, login, keep_all, monkeypatch):
+    monkeypatch.setitem(app.config, "DASHBOARD_WAIT_SECONDS", 60)
+    demo_like(world)
+    client = login("office")
+    client.get("/dashboard")
+    acknowledge_t1(world)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert 'id="counted-at"' not in html  # counted for this view
+    kept = shown(world.office)
+    assert kept.current and numbers(kept) == numbers(live(world.office))

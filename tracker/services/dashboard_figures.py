@@ -7,8 +7,11 @@ newest audit event: every change that can move a figure (a ticket's action, a fi
 unit, a category) writes one. A later view of the same scope, filters and day is answered
 from them:
 - nothing changed since (same stamp): the numbers a live count would give;
-- something changed: the kept figures, marked with the time they were counted, while the
-  scheduler counts again (`refresh`, as the user who last read them);
+- something changed, and counting took less than `DASHBOARD_WAIT_SECONDS`: counted again
+  now, while the user waits;
+- something changed, and counting takes longer: the kept figures, marked with the time
+  they were counted, while the scheduler counts again (`refresh`, as the user who last
+  read them);
 - kept longer than `DASHBOARD_RECOUNT_MINUTES`: counted again by the scheduler whatever
   the stamp says (an audit event numbered before the stamp may commit after it).
 Smaller scopes, unit users and "count now" (`fresh=True`) always count live. Only the
@@ -118,13 +121,15 @@ def figures(user: User, scope: rollup.Scope, today: date, days: int, *,
         select(select(func.max(AuditEvent.id)).scalar_subquery(), DashboardFigures)
         .select_from(one).outerjoin(DashboardFigures, DashboardFigures.key == key)).one()
     stamp = stamp or 0
-    if row is not None and not fresh:
+    if row is not None and not fresh and (row.stamp == stamp or row.seconds >= wait_seconds()):
         rollup.check_scope(user, scope)
         _note_reader(row, user)
         kept = _load(row.figures)
         kept.counted_at, kept.current, kept.seconds = (row.counted_at, row.stamp == stamp,
                                                        row.seconds)
         return kept
+    # Nothing kept, "count now", or moved figures quick enough to count while the user
+    # waits: counted live (and kept).
     counted = count(user, scope, today, days)
     if row is not None or counted.seconds >= keep_seconds():
         _keep(row, key, params, user, stamp, counted)
@@ -133,6 +138,10 @@ def figures(user: User, scope: rollup.Scope, today: date, days: int, *,
 
 def keep_seconds() -> float:
     return float(current_app.config["DASHBOARD_KEEP_SECONDS"])
+
+
+def wait_seconds() -> float:
+    return float(current_app.config["DASHBOARD_WAIT_SECONDS"])
 
 
 def scope_signature(user: User) -> str | None:
