@@ -188,6 +188,8 @@ def test_concurrent_writers_extend_one_chain(app, tmp_path):
 DELETABLE = {
     "Holiday": "the office's working-day calendar, configuration rather than record",
     "RollupSnapshot": "today's snapshot is replaced by a fresh count of the same day",
+    "DashboardFigures": "kept dashboard figures, a copy of counts the tickets give again; "
+                        "dropped when no one reads them or their reader lost the scope",
     "UnitClosure": "the closure table is derived from the unit tree when a unit moves",
     "LoginAttempt": "throttling counters, meaningless once older than the window; every "
                     "attempt is also in the security log",
