@@ -246,3 +246,13 @@ def test_moved_figures_quick_to_count_are_counted_again_during_the_view(
     assert 'id="counted-at"' not in html  # counted for this view
     kept = shown(world.office)
     assert kept.current and numbers(kept) == numbers(live(world.office))
+
+
+def test_kept_figures_quick_to_count_need_no_note(app, world, login, keep_all, monkeypatch):
+    monkeypatch.setitem(app.config, "DASHBOARD_WAIT_SECONDS", 60)
+    demo_like(world)
+    client = login("office")
+    client.get("/dashboard")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert shown(world.office).counted_at is not None  # kept, and current
+    assert 'id="counted-at"' not in html

@@ -67,6 +67,10 @@ class Figures:
     current: bool = True
     #: How long counting took, in seconds.
     seconds: float = 0.0
+    #: Kept figures too slow to count during a view: the page says when they were counted
+    #: and offers to count now (quick ones need no such note: they are counted again as
+    #: soon as something moves).
+    slow: bool = False
 
     @property
     def overall(self) -> rollup.Summary:
@@ -127,6 +131,7 @@ def figures(user: User, scope: rollup.Scope, today: date, days: int, *,
         kept = _load(row.figures)
         kept.counted_at, kept.current, kept.seconds = (row.counted_at, row.stamp == stamp,
                                                        row.seconds)
+        kept.slow = row.seconds >= wait_seconds()
         return kept
     # Nothing kept, "count now", or moved figures quick enough to count while the user
     # waits: counted live (and kept).
