@@ -107,3 +107,16 @@ def build_world() -> SimpleNamespace:
 
 
 
+
+
+def more_tickets(world: SimpleNamespace, count: int, *, deadlines: int = 4) -> list[int]:
+    """`count` more tickets led by K1, one finding each, their deadlines spread over the
+    next `deadlines` days so that some share one (ties are part of what lists must order).
+    Commits; returns the new tickets' ids."""
+    ids = []
+    for n in range(count):
+        fnd = finding(world.inspection, number=10 + n, title=f"问题{n}")
+        ids.append(ticket(world.office, fnd, world.k1,
+                          deadline=TODAY + timedelta(days=n % deadlines)).id)
+    db.session.commit()
+    return ids

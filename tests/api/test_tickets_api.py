@@ -74,17 +74,6 @@ def extension_requested(w):
     return request.id
 
 
-def more_tickets(w, count: int) -> list[int]:
-    """`count` more tickets led by K1, some sharing a deadline (ties are part of the test)."""
-    ids = []
-    for n in range(count):
-        finding = factories.finding(w.inspection, number=10 + n, title=f"问题{n}")
-        ids.append(factories.ticket(w.office, finding, w.k1,
-                                    deadline=TODAY + timedelta(days=n % 4)).id)
-    db.session.commit()
-    return ids
-
-
 @contextmanager
 def count_statements():
     counter = {"n": 0}
@@ -287,7 +276,7 @@ def test_ticket_list_statement_count_does_not_grow_with_the_page(api, world):
     caller.get("/api/v1/tickets")  # warm up
     with count_statements() as small:
         caller.get("/api/v1/tickets")
-    more_tickets(world, 12)
+    factories.more_tickets(world, 12)
     workflow.request_extension(world.unit_k1, world.t1.id, version(world.t1.id),
                                TODAY + timedelta(days=60), "资金未到位")
     db.session.commit()
@@ -301,7 +290,7 @@ def test_ticket_list_statement_count_does_not_grow_with_the_page(api, world):
 
 @pytest.mark.parametrize("sort", ["deadline", "-deadline", "updated", "-updated"])
 def test_cursor_pagination_returns_every_ticket_exactly_once(api, world, sort):
-    all_ids = {world.t1.id, world.t2.id, *more_tickets(world, 11)}
+    all_ids = {world.t1.id, world.t2.id, *factories.more_tickets(world, 11)}
     caller = api("office")
     seen, cursor, pages = [], None, 0
     while True:
@@ -319,7 +308,7 @@ def test_cursor_pagination_returns_every_ticket_exactly_once(api, world, sort):
 
 
 def test_page_numbers_page_through_the_same_order(api, world):
-    more_tickets(world, 5)
+    factories.more_tickets(world, 5)
     caller = api("office")
     first = caller.get("/api/v1/tickets?per_page=3&page=1").get_json()
     second = caller.get("/api/v1/tickets?per_page=3&page=2").get_json()
@@ -331,7 +320,7 @@ def test_page_numbers_page_through_the_same_order(api, world):
 
 @pytest.mark.parametrize("sort", ["deadline", "-deadline", "updated", "-updated"])
 def test_prev_cursor_walks_back_through_the_same_pages(api, world, sort):
-    more_tickets(world, 9)
+    factories.more_tickets(world, 9)
     caller = api("office")
     forward, cursor = [], None
     while True:
@@ -352,7 +341,7 @@ def test_prev_cursor_walks_back_through_the_same_pages(api, world, sort):
 
 
 def test_an_offset_page_links_back_by_cursor(api, world):
-    more_tickets(world, 4)
+    factories.more_tickets(world, 4)
     caller = api("office")
     first = caller.get("/api/v1/tickets?per_page=3&page=1").get_json()
     second = caller.get("/api/v1/tickets?per_page=3&page=2").get_json()
@@ -364,7 +353,7 @@ def test_an_offset_page_links_back_by_cursor(api, world):
 
 def test_total_is_capped_instead_of_counting_the_whole_scope(api, world, monkeypatch):
     from tracker.services import ticket_queries
-    more_tickets(world, 3)
+    factories.more_tickets(world, 3)
     monkeypatch.setattr(ticket_queries, "COUNT_CAP", 4)
     body = api("office").get("/api/v1/tickets?per_page=2").get_json()
     assert body["total"] == 4 and body["total_capped"] is True
@@ -373,7 +362,7 @@ def test_total_is_capped_instead_of_counting_the_whole_scope(api, world, monkeyp
 
 
 def test_cursor_pages_report_no_page_number(api, world):
-    more_tickets(world, 3)
+    factories.more_tickets(world, 3)
     caller = api("office")
     cursor = caller.get("/api/v1/tickets?per_page=2").get_json()["next_cursor"]
     body = caller.get(f"/api/v1/tickets?per_page=2&cursor={cursor}").get_json()

@@ -1,6 +1,7 @@
 """Kept dashboard figures (tracker/services/dashboard_figures): a province-sized scope's
 dashboard shows the figures counted last, says when they were counted and whether anything
 has moved since, and the scheduler counts them again; small scopes are always live."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -154,11 +155,21 @@ def test_filters_are_part_of_what_is_kept(world, login, keep_all):
 
 def test_kept_figures_of_another_scope_are_not_reachable_by_filter(world, login, keep_all):
     demo_like(world)
-    login("office").get(f"/dashboard?unit={world.c2.id}")
-    response = login("supervisor").get(f"/dashboard?unit={world.c2.id}")
+    office_c2 = sentence(login("office").get(f"/dashboard?unit={world.c2.id}"))
+    client = login("supervisor")
+    response = client.get(f"/dashboard?unit={world.c2.id}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "临夏州" not in html.split("<h2", 1)[-1]  # C2 is outside C1: filter left out
+    assert "部分筛选条件无法识别" in html  # C2 is outside C1: the filter is left out
+    assert "临夏州" not in html.split("<h2", 1)[-1]
+    own = sentence(client.get("/dashboard"))
+    assert sentence(response) == own != office_c2  # the supervisor's own figures
+
+
+def sentence(response) -> str:
+    """The report sentence of a dashboard page: every count of its findings in one line."""
+    html = response.get_data(as_text=True)
+    return re.search(r'<p class="lead rollup-sentence">(.*?)</p>', html, re.S).group(1)
 
 
 def test_the_charts_read_the_same_kept_figures(world, login, keep_all):

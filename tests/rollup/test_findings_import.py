@@ -163,14 +163,19 @@ def many_rows(findings: int) -> list[list]:
     return rows
 
 
+def import_many(world, findings: int) -> list[Ticket]:
+    """Import `many_rows(findings)` as the office and commit; the tickets created."""
+    result = findings_import.preview(world.office, world.inspection.id,
+                                     xlsx(many_rows(findings)), "l.xlsx")
+    findings_import.apply(world.office, result)
+    db.session.commit()
+    return db.session.scalars(select(Ticket).where(Ticket.measures == "措施")).all()
+
+
 def test_imported_tickets_are_audited_in_an_unbroken_chain(world):
     from tracker.services import audit
 
-    result = findings_import.preview(world.office, world.inspection.id, xlsx(many_rows(5)),
-                                     "l.xlsx")
-    findings_import.apply(world.office, result)
-    db.session.commit()
-    created = db.session.scalars(select(Ticket).where(Ticket.measures == "措施")).all()
+    created = import_many(world, 5)
     assert len(created) == 10
     events = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "ticket.create",
@@ -187,11 +192,7 @@ def test_imported_tickets_are_audited_in_an_unbroken_chain(world):
 def test_imported_tickets_tell_the_lead_and_cooperating_units_once(world):
     from tracker.models import Notification, NotificationKind
 
-    result = findings_import.preview(world.office, world.inspection.id, xlsx(many_rows(3)),
-                                     "l.xlsx")
-    findings_import.apply(world.office, result)
-    db.session.commit()
-    created = db.session.scalars(select(Ticket).where(Ticket.measures == "措施")).all()
+    created = import_many(world, 3)
     told = db.session.execute(select(Notification.recipient_user_id, Notification.ticket_id,
                                      Notification.body).where(
         Notification.kind == NotificationKind.ASSIGNED,

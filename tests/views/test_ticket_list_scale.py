@@ -32,16 +32,6 @@ def fresh(ticket_id: int) -> Ticket:
     return db.session.get(Ticket, ticket_id)
 
 
-def more_tickets(world, n: int) -> list[int]:
-    ids = []
-    for i in range(n):
-        finding = factories.finding(world.inspection, number=10 + i, title=f"问题{i}")
-        ids.append(factories.ticket(world.office, finding, world.k1,
-                                    deadline=TODAY + timedelta(days=i % 3)).id)
-    db.session.commit()
-    return ids
-
-
 # --- the unit picker --------------------------------------------------------------------
 
 def test_list_page_holds_no_select_of_the_whole_scope(world, login):
@@ -115,14 +105,14 @@ def test_the_refusal_is_chinese_by_default(world, login):
 # --- totals and deep pages ------------------------------------------------------------------
 
 def test_the_total_is_shown_as_more_than_the_cap(world, login, monkeypatch):
-    more_tickets(world, 3)
+    factories.more_tickets(world, 3, deadlines=3)
     monkeypatch.setattr(ticket_queries, "COUNT_CAP", 3)
     html = english(login("office")).get("/tickets?per_page=2").get_data(as_text=True)
     assert "More than 3 tickets match" in html
 
 
 def test_past_the_counted_pages_next_follows_the_cursor(world, login, monkeypatch):
-    ids = more_tickets(world, 7)  # 9 tickets
+    ids = factories.more_tickets(world, 7, deadlines=3)  # 9 tickets
     monkeypatch.setattr(ticket_queries, "COUNT_CAP", 4)
     client = login("office")
     expected = [r.ticket.id for r in ticket_queries.page(
@@ -148,7 +138,7 @@ def test_past_the_counted_pages_next_follows_the_cursor(world, login, monkeypatc
 
 
 def test_a_cursor_of_another_sort_order_shows_the_first_page(world, login):
-    more_tickets(world, 3)
+    factories.more_tickets(world, 3, deadlines=3)
     client = english(login("office"))
     html = client.get("/tickets?per_page=2&sort=-deadline").get_data(as_text=True)
     cursor = re.search(r'cursor=([^"&]+)', html)

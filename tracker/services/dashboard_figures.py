@@ -161,11 +161,8 @@ def scope_signature(user: User) -> str | None:
 
 
 def _params(signature: str, scope: rollup.Scope, today: date, days: int) -> dict:
-    filters = asdict(scope)
-    if filters["severity"] is not None:
-        filters["severity"] = Severity(filters["severity"]).value
-    return {"scope": signature, "filters": filters, "today": today.isoformat(), "days": days,
-            "cut": rollup.next_year_cut(today).isoformat(), "rows": TABLE_ROWS}
+    return {"scope": signature, "filters": _scope_json(scope), "today": today.isoformat(),
+            "days": days, "cut": rollup.next_year_cut(today).isoformat(), "rows": TABLE_ROWS}
 
 
 def _key(params: dict) -> str:
@@ -276,10 +273,7 @@ def _recount(params: dict, user_id: int, stamp: int) -> bool:
         db.session.execute(delete(DashboardFigures).where(DashboardFigures.key == key))
         db.session.commit()
         return False
-    filters = dict(params["filters"])
-    if filters.get("severity") is not None:
-        filters["severity"] = Severity(filters["severity"])
-    scope = rollup.Scope(**filters)
+    scope = _scope_of(params["filters"])
     today = date.fromisoformat(params["today"])
     counted = count(user, scope, today, int(params["days"]))
     row = db.session.scalar(select(DashboardFigures).where(DashboardFigures.key == key))
@@ -289,6 +283,20 @@ def _recount(params: dict, user_id: int, stamp: int) -> bool:
 
 # --- storing ----------------------------------------------------------------------------
 
+def _scope_json(scope: rollup.Scope) -> dict:
+    """A Scope as JSON (its severity by value), and back (`_scope_of`)."""
+    fields = asdict(scope)
+    if fields["severity"] is not None:
+        fields["severity"] = Severity(fields["severity"]).value
+    return fields
+
+
+def _scope_of(fields: dict) -> rollup.Scope:
+    severity = fields.get("severity")
+    return rollup.Scope(**{**fields,
+                           "severity": Severity(severity) if severity is not None else None})
+
+
 def _dump(counted: Figures) -> dict:
     return {"ranking_total": counted.ranking_total,
             "inspection_total": counted.inspection_total,
@@ -297,10 +305,7 @@ def _dump(counted: Figures) -> dict:
 
 
 def _dump_summary(s: rollup.Summary) -> dict:
-    scope = asdict(s.scope)
-    if scope["severity"] is not None:
-        scope["severity"] = Severity(scope["severity"]).value
-    return {"scope": scope, "group_by": s.group_by, "today": s.today.isoformat(),
+    return {"scope": _scope_json(s.scope), "group_by": s.group_by, "today": s.today.isoformat(),
             "cut": s.cut.isoformat(), "region_of": s.region_of,
             "tickets": asdict(s.tickets), "findings": asdict(s.findings),
             "groups": [[g.key, g.label, asdict(g.tickets), asdict(g.findings), g.is_own_level]
@@ -314,9 +319,6 @@ def _load(data: dict) -> Figures:
 
 
 def _load_summary(data: dict) -> rollup.Summary:
-    scope = dict(data["scope"])
-    if scope.get("severity") is not None:
-        scope["severity"] = Severity(scope["severity"])
     group_by = data["group_by"]
     groups = []
     for key, label, tickets, findings, own_level in data["groups"]:
@@ -326,7 +328,7 @@ def _load_summary(data: dict) -> rollup.Summary:
                                    tickets=rollup.TicketCounts(**tickets),
                                    findings=rollup.FindingCounts(**findings),
                                    is_own_level=bool(own_level)))
-    return rollup.Summary(scope=rollup.Scope(**scope), group_by=group_by,
+    return rollup.Summary(scope=_scope_of(data["scope"]), group_by=group_by,
                           today=date.fromisoformat(data["today"]),
                           cut=date.fromisoformat(data["cut"]),
                           tickets=rollup.TicketCounts(**data["tickets"]),
