@@ -248,6 +248,19 @@ def test_unknown_form_field_is_a_validation_error(world, store, post_file):
     assert evidence_count() == 0
 
 
+def test_parts_named_unreadably_are_unknown_fields_not_a_server_error(world, store, api):
+    # name="\" is an unterminated quoted string: the multipart parser names that part None.
+    parts = ['name="\\"\r\n\r\n{}', 'name="owner"\r\n\r\nme',
+             'name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4']
+    body = "".join(f"--b0undary\r\nContent-Disposition: form-data; {part}\r\n" for part in parts)
+    response = api("unit_k1").post(f"/api/v1/tickets/{world.t1.id}/evidence",
+                                   data=(body + "--b0undary--\r\n").encode(),
+                                   content_type="multipart/form-data; boundary=b0undary")
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"", "owner"}
+    assert evidence_count() == 0
+
+
 def test_two_files_in_one_api_request_are_refused(world, store, api):
     data = {"file": [(samples.pdf(), "a.pdf"), (samples.png(), "b.png")]}
     response = api("unit_k1").post(f"/api/v1/tickets/{world.t1.id}/evidence", **multipart(data))

@@ -74,7 +74,8 @@ def to_out(e: Evidence) -> EvidenceOut:
 def _incoming() -> evidence.Upload:
     """The one file of a multipart request, and its fields; anything else is refused.
     (The request's size limit is set before any hook reads it: tracker/views/evidence.py.)"""
-    unknown = (set(request.form) | set(request.files)) - set(MULTIPART)
+    # A part whose name cannot be parsed arrives named None: reported as the empty name.
+    unknown = {name or "" for name in (*request.form, *request.files)} - set(MULTIPART)
     errors = {name: [_("Unknown field.")] for name in sorted(unknown)}
     files = request.files.getlist("file")
     if not files or not files[0].filename:
