@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
@@ -628,33 +629,41 @@ def reopen(actor: User, ticket_id: int, version: int | None, reason: str | None,
 
 # --- labels -----------------------------------------------------------------------------
 
+#: Labels are lazy strings, so that a call translates only the label it returns (a list
+#: page asks for one per row).
+STATUS_LABELS = {
+    S.ASSIGNED: _l("assigned"),
+    S.IN_PROGRESS: _l("in progress"),
+    S.SUBMITTED: _l("submitted"),
+    S.VERIFIED: _l("verified"),
+    S.RETURNED: _l("returned"),
+    S.CLOSED: _l("closed"),
+    S.LONG_TERM: _l("long-term"),
+    S.CANCELLED: _l("cancelled"),
+}
+
+ACTION_LABELS = {
+    "acknowledge": _l("acknowledge"),
+    "decline": _l("decline"),
+    "progress": _l("write progress on"),
+    "submit": _l("submit"),
+    "approve": _l("approve"),
+    "return": _l("return"),
+    "long_term": _l("mark as long-term"),
+    "request_extension": _l("request an extension for"),
+    "edit": _l("edit"),
+    "cancel": _l("cancel"),
+    "reopen": _l("reopen"),
+}
+
+
 def status_label(status: TicketStatus | str) -> str:
-    return {
-        S.ASSIGNED: _("assigned"),
-        S.IN_PROGRESS: _("in progress"),
-        S.SUBMITTED: _("submitted"),
-        S.VERIFIED: _("verified"),
-        S.RETURNED: _("returned"),
-        S.CLOSED: _("closed"),
-        S.LONG_TERM: _("long-term"),
-        S.CANCELLED: _("cancelled"),
-    }[TicketStatus(status)]
+    return str(STATUS_LABELS[TicketStatus(status)])
 
 
 def action_label(action: str) -> str:
-    return {
-        "acknowledge": _("acknowledge"),
-        "decline": _("decline"),
-        "progress": _("write progress on"),
-        "submit": _("submit"),
-        "approve": _("approve"),
-        "return": _("return"),
-        "long_term": _("mark as long-term"),
-        "request_extension": _("request an extension for"),
-        "edit": _("edit"),
-        "cancel": _("cancel"),
-        "reopen": _("reopen"),
-    }.get(action, action)
+    label = ACTION_LABELS.get(action)
+    return action if label is None else str(label)
 
 
 def days_between(start: date, end: date) -> int:

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
@@ -76,8 +77,11 @@ class Drill:
         return ticket_list_url(params)
 
 
+LIGHT_LABELS = {"red": _l("Overdue"), "yellow": _l("Near due"), "green": _l("On track")}
+
+
 def light_label(light: str) -> str:
-    return {"red": _("Overdue"), "yellow": _("Near due"), "green": _("On track")}[light]
+    return str(LIGHT_LABELS[light])
 
 
 #: Levels of units below the viewer's scope unit offered by the filter (a province's

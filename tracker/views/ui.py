@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
@@ -76,38 +76,39 @@ def list_sep() -> str:
     return "、" if str(get_locale()).startswith("zh") else ", "
 
 
+TIMELINE_LABELS = {
+    TimelineKind.IMMEDIATE: _l("Rectify immediately"),
+    TimelineKind.BY_DATE: _l("Rectify by a deadline"),
+    TimelineKind.LONG_TERM: _l("Long-term effort"),
+}
+
+SEVERITY_LABELS = {
+    Severity.GENERAL: _l("General"),
+    Severity.SERIOUS: _l("Serious"),
+    Severity.CRITICAL: _l("Critical"),
+}
+
+INSPECTION_KIND_LABELS = {
+    InspectionKind.EVALUATION: _l("Supervision evaluation"),
+    InspectionKind.ONSITE: _l("On-site inspection"),
+    InspectionKind.PATROL: _l("Inspection tour"),
+    InspectionKind.AUDIT: _l("Special audit"),
+    InspectionKind.ASSESSMENT: _l("Supervision assessment"),
+    InspectionKind.SELF: _l("Self-evaluation"),
+    InspectionKind.OTHER: _l("Other"),
+}
+
+
 def timeline_label(kind: TimelineKind | str | None) -> str:
-    if kind is None:
-        return ""
-    return {
-        TimelineKind.IMMEDIATE: _("Rectify immediately"),
-        TimelineKind.BY_DATE: _("Rectify by a deadline"),
-        TimelineKind.LONG_TERM: _("Long-term effort"),
-    }[TimelineKind(kind)]
+    return "" if kind is None else str(TIMELINE_LABELS[TimelineKind(kind)])
 
 
 def severity_label(severity: Severity | str | None) -> str:
-    if severity is None:
-        return ""
-    return {
-        Severity.GENERAL: _("General"),
-        Severity.SERIOUS: _("Serious"),
-        Severity.CRITICAL: _("Critical"),
-    }[Severity(severity)]
+    return "" if severity is None else str(SEVERITY_LABELS[Severity(severity)])
 
 
 def inspection_kind_label(kind: InspectionKind | str | None) -> str:
-    if kind is None:
-        return ""
-    return {
-        InspectionKind.EVALUATION: _("Supervision evaluation"),
-        InspectionKind.ONSITE: _("On-site inspection"),
-        InspectionKind.PATROL: _("Inspection tour"),
-        InspectionKind.AUDIT: _("Special audit"),
-        InspectionKind.ASSESSMENT: _("Supervision assessment"),
-        InspectionKind.SELF: _("Self-evaluation"),
-        InspectionKind.OTHER: _("Other"),
-    }[InspectionKind(kind)]
+    return "" if kind is None else str(INSPECTION_KIND_LABELS[InspectionKind(kind)])
 
 
 def init_app(app: Flask) -> None:
