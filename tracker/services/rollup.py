@@ -19,6 +19,7 @@ the cut next year (30 June unless `ROLLUP_NEXT_YEAR_CUT` says "MM-DD"), later, l
 """
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Callable, Sequence
 
 from flask import current_app
 from flask_babel import get_locale, gettext as _
@@ -162,6 +163,18 @@ def _bucket_conditions(today: date) -> dict[str, ColumnElement[bool]]:
 _STATUS_COLUMNS = tuple((s.value, f"s_{s.value}") for s in TicketStatus)
 _PLANNED_COLUMNS = tuple((b, f"p_{b}") for b in BUCKETS)
 _FINDING_PLANNED_COLUMNS = tuple((b, f"fp_{b}") for b in BUCKETS)
+#: (FindingCounts field, column) pairs.
+_FINDING_COLUMNS = (("found", "found"), ("rectified", "rectified"),
+                    ("in_progress", "in_progress"), ("cancelled", "f_cancelled"),
+                    ("unassigned", "unassigned"), ("overdue", "f_overdue"),
+                    ("near_due", "f_near_due"), ("closed_late", "f_closed_late"))
+
+
+def _positions(keys) -> dict[str, int]:
+    """Column name → position in a result's rows. Counts are read by position: a roll-up
+    by 50,000 units reads 100,000 rows of 30 columns, and reading each by name took a
+    second of the roll-up's time in Python."""
+    return {name: index for index, name in enumerate(keys)}
 
 
 def _rate(done: int, of: int) -> float | None:
@@ -206,14 +219,22 @@ class TicketCounts:
         return "red" if self.overdue else "yellow" if self.near_due else "green"
 
     @classmethod
-    def from_row(cls, row) -> "TicketCounts":
-        return cls(
-            total=int(row.total or 0),
-            by_status={value: int(getattr(row, name) or 0) for value, name in _STATUS_COLUMNS},
-            overdue=int(row.overdue or 0), near_due=int(row.near_due or 0),
-            closed_late=int(row.closed_late or 0),
-            planned={b: int(getattr(row, name) or 0) for b, name in _PLANNED_COLUMNS},
-        )
+    def reader(cls, keys) -> Callable[[Sequence], "TicketCounts"]:
+        """Reads TicketCounts from rows with these column names by position (see
+        `_positions`)."""
+        at = _positions(keys)
+        total, overdue, near_due, late = (at["total"], at["overdue"], at["near_due"],
+                                          at["closed_late"])
+        statuses = [(value, at[name]) for value, name in _STATUS_COLUMNS]
+        planned = [(b, at[name]) for b, name in _PLANNED_COLUMNS]
+
+        def read(row: Sequence) -> "TicketCounts":
+            return cls(total=int(row[total] or 0),
+                       by_status={value: int(row[i] or 0) for value, i in statuses},
+                       overdue=int(row[overdue] or 0), near_due=int(row[near_due] or 0),
+                       closed_late=int(row[late] or 0),
+                       planned={b: int(row[i] or 0) for b, i in planned})
+        return read
 
     def as_dict(self) -> dict:
         return {"total": self.total, "by_status": dict(self.by_status), "open": self.open,
@@ -240,14 +261,16 @@ class FindingCounts:
         return _rate(self.rectified, self.found - self.cancelled)
 
     @classmethod
-    def from_row(cls, row) -> "FindingCounts":
-        return cls(
-            found=int(row.found or 0), rectified=int(row.rectified or 0),
-            in_progress=int(row.in_progress or 0), cancelled=int(row.f_cancelled or 0),
-            unassigned=int(row.unassigned or 0), overdue=int(row.f_overdue or 0),
-            near_due=int(row.f_near_due or 0), closed_late=int(row.f_closed_late or 0),
-            planned={b: int(getattr(row, name) or 0) for b, name in _FINDING_PLANNED_COLUMNS},
-        )
+    def reader(cls, keys) -> Callable[[Sequence], "FindingCounts"]:
+        """Reads FindingCounts from rows with these column names by position."""
+        at = _positions(keys)
+        fields = [(name, at[column]) for name, column in _FINDING_COLUMNS]
+        planned = [(b, at[name]) for b, name in _FINDING_PLANNED_COLUMNS]
+
+        def read(row: Sequence) -> "FindingCounts":
+            return cls(**{name: int(row[i] or 0) for name, i in fields},
+                       planned={b: int(row[i] or 0) for b, i in planned})
+        return read
 
     def as_dict(self) -> dict:
         return {"found": self.found, "rectified": self.rectified,
@@ -518,15 +541,18 @@ def _count_all(user, parts: list[tuple[Scope, str | None, int | None]], today, d
                                         today, days))
     results: list[tuple[dict, dict]] = [({}, {}) for _ in parts]
     statement = branches[0] if len(branches) == 1 else union_all(*branches)
-    for row in db.session.execute(statement):
-        index, side = divmod(int(row.tag), 2)
-        key = row.ks if row.ks is not None else row.ki
-        if key is not None and parts[index][1] != "severity":
-            key = int(key)
-        if side == 0:
-            results[index][0][key] = TicketCounts.from_row(row)
-        else:
-            results[index][1][key] = FindingCounts.from_row(row)
+    result = db.session.execute(statement)
+    keys = list(result.keys())
+    at = _positions(keys)
+    tag, ki, ks = at["tag"], at["ki"], at["ks"]
+    readers = (TicketCounts.reader(keys), FindingCounts.reader(keys))
+    for batch in result.partitions(1000):
+        for row in batch:
+            index, side = divmod(int(row[tag]), 2)
+            key = row[ks] if row[ks] is not None else row[ki]
+            if key is not None and parts[index][1] != "severity":
+                key = int(key)
+            results[index][side][key] = readers[side](row)
     return results
 
 
@@ -790,7 +816,9 @@ def take_snapshot(today: date) -> int:
         .where(scope_closure.ancestor_id.in_(unit_ids))
         .group_by(scope_closure.ancestor_id)
     )
-    counted = {row.unit_id: TicketCounts.from_row(row) for row in db.session.execute(statement)}
+    result = db.session.execute(statement)
+    read = TicketCounts.reader(list(result.keys()))
+    counted = {row[0]: read(row) for row in result}
     rows = []
     for unit_id in unit_ids:
         counts = counted.get(unit_id, TicketCounts())
