@@ -5,7 +5,7 @@
 
 Per database: generate SCALE tickets (bench.generate), then each measurement group in its
 own process (bench.measure: requests, reminders, ledger, import), then the HTTP runs:
-gunicorn (GUNICORN_WORKERS sync… see below) serving the application, driven by wrk from a
+gunicorn (gthread workers, see WORKERS below) serving the application, driven by wrk from a
 second process on loopback at 16 connections, beside the bare Flask route (bench/bare_app.py)
 served the same way. Every figure is checked against the issue's target.
 """
@@ -25,10 +25,21 @@ from pathlib import Path
 from bench.common import PASSWORD, RESULTS_DIR, ROOT, database_urls, make_app
 
 PYTHON = sys.executable
-#: gunicorn: 4 worker processes (the reference deployment), 2 threads each (gthread).
-WORKERS = int(os.environ.get("GUNICORN_WORKERS", 4))
+#: gunicorn: gthread workers, one per core, 2 threads each. The pages are CPU-bound, so
+#: more processes than cores only add switching (measured: 4 × 2 gave 60 list pages/s
+#: where 2 × 2 gave 68, on 2 cores).
+WORKERS = int(os.environ.get("GUNICORN_WORKERS", os.cpu_count() or 2))
 THREADS = int(os.environ.get("GUNICORN_THREADS", 2))
 CONNECTIONS = 16
+
+
+def worker_connections() -> int:
+    """Keep-alive connections one gthread worker holds at most: its share of the load's.
+    Without a cap, the worker that happens to be awake accepts every connection as it
+    arrives and serves them all while the others idle (seen: one worker busy, three idle,
+    half the throughput). A deployment behind a reverse proxy sets it the same way, from
+    the proxy's upstream keep-alive connections."""
+    return -(-CONNECTIONS // WORKERS)
 HTTP_SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", 15))
 GROUPS = ("requests", "reminders", "ledger", "import")
 
@@ -111,7 +122,8 @@ class Gunicorn:
         self.port = free_port()
         self.process = subprocess.Popen(
             [PYTHON, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "gthread",
-             "--threads", str(THREADS), "--bind", f"127.0.0.1:{self.port}",
+             "--threads", str(THREADS), "--worker-connections", str(worker_connections()),
+             "--bind", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "--timeout", "120", app_path],
             cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)
@@ -210,7 +222,8 @@ def http_runs(url: str, seconds: int) -> list[dict]:
             result["workers_rss_mb"] = rss
     for result in results:
         result["connections"] = CONNECTIONS
-        result["server"] = f"gunicorn gthread, {WORKERS} workers × {THREADS} threads"
+        result["server"] = (f"gunicorn gthread, {WORKERS} workers × {THREADS} threads, "
+                            f"{worker_connections()} connections per worker")
     return results
 
 
