@@ -57,7 +57,7 @@ from tracker.models import (
     User,
 )
 from tracker.models.snapshot import RollupSnapshot
-from tracker.services import deadlines, scoping
+from tracker.services import deadlines, inspections, scoping
 from tracker.services.errors import NotFound, ValidationFailed
 
 S = TicketStatus
@@ -844,11 +844,9 @@ def trend(unit_id: int, since: date) -> list[RollupSnapshot]:
 # --- labels -----------------------------------------------------------------------------
 
 def severity_label(value) -> str:
-    return {
-        Severity.GENERAL.value: _("General"),
-        Severity.SERIOUS.value: _("Serious"),
-        Severity.CRITICAL.value: _("Critical"),
-    }.get(str(value), str(value))
+    """The severity's label; a value that is no severity shows as it is."""
+    label = inspections.SEVERITY_LABELS.get(str(value))
+    return str(value) if label is None else str(label)
 
 
 def cut_phrase(cut: date) -> str:

@@ -8,11 +8,11 @@ from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
 from tracker.models import InspectionKind, Role, Severity, TimelineKind, User
+from tracker.services import inspections
 from tracker.services.workflow import status_label
 
 
@@ -76,39 +76,16 @@ def list_sep() -> str:
     return "、" if str(get_locale()).startswith("zh") else ", "
 
 
-TIMELINE_LABELS = {
-    TimelineKind.IMMEDIATE: _l("Rectify immediately"),
-    TimelineKind.BY_DATE: _l("Rectify by a deadline"),
-    TimelineKind.LONG_TERM: _l("Long-term effort"),
-}
-
-SEVERITY_LABELS = {
-    Severity.GENERAL: _l("General"),
-    Severity.SERIOUS: _l("Serious"),
-    Severity.CRITICAL: _l("Critical"),
-}
-
-INSPECTION_KIND_LABELS = {
-    InspectionKind.EVALUATION: _l("Supervision evaluation"),
-    InspectionKind.ONSITE: _l("On-site inspection"),
-    InspectionKind.PATROL: _l("Inspection tour"),
-    InspectionKind.AUDIT: _l("Special audit"),
-    InspectionKind.ASSESSMENT: _l("Supervision assessment"),
-    InspectionKind.SELF: _l("Self-evaluation"),
-    InspectionKind.OTHER: _l("Other"),
-}
-
-
 def timeline_label(kind: TimelineKind | str | None) -> str:
-    return "" if kind is None else str(TIMELINE_LABELS[TimelineKind(kind)])
+    return "" if kind is None else inspections.timeline_label(kind)
 
 
 def severity_label(severity: Severity | str | None) -> str:
-    return "" if severity is None else str(SEVERITY_LABELS[Severity(severity)])
+    return "" if severity is None else inspections.severity_label(severity)
 
 
 def inspection_kind_label(kind: InspectionKind | str | None) -> str:
-    return "" if kind is None else str(INSPECTION_KIND_LABELS[InspectionKind(kind)])
+    return "" if kind is None else inspections.kind_label(kind)
 
 
 def init_app(app: Flask) -> None:
