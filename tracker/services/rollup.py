@@ -172,8 +172,8 @@ _FINDING_COLUMNS = (("found", "found"), ("rectified", "rectified"),
 
 def _positions(keys) -> dict[str, int]:
     """Column name → position in a result's rows. Counts are read by position: a roll-up
-    by 50,000 units reads 100,000 rows of 30 columns, and reading each by name took a
-    second of the roll-up's time in Python."""
+    by 50,000 units reads 100,000 rows of 31 columns, and reading each column by name
+    cost it half a second in Python."""
     return {name: index for index, name in enumerate(keys)}
 
 
