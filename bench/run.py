@@ -31,6 +31,8 @@ PYTHON = sys.executable
 WORKERS = int(os.environ.get("GUNICORN_WORKERS", os.cpu_count() or 2))
 THREADS = int(os.environ.get("GUNICORN_THREADS", 2))
 CONNECTIONS = 16
+HTTP_SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", 15))
+GROUPS = ("requests", "reminders", "ledger", "import")
 
 
 def worker_connections() -> int:
@@ -40,8 +42,6 @@ def worker_connections() -> int:
     half the throughput). A deployment behind a reverse proxy sets it the same way, from
     the proxy's upstream keep-alive connections."""
     return -(-CONNECTIONS // WORKERS)
-HTTP_SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", 15))
-GROUPS = ("requests", "reminders", "ledger", "import")
 
 
 # --- targets (issue 6) ------------------------------------------------------------------

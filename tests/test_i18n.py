@@ -125,3 +125,29 @@ def test_logging_out_keeps_the_chosen_language_on_the_login_page(client, world, 
 def test_a_language_cookie_of_another_value_is_ignored(client):
     client.set_cookie("lang", "fr")
     assert _html_lang(client.get("/login")) == "zh-CN"
+
+
+def test_labels_are_translated_into_the_language_in_force_when_shown(app):
+    # The label tables are built once at import; each label must still follow the
+    # request's language, and a notification rendered for a user of another language.
+    from tracker.models import Severity, TicketStatus
+    from tracker.services import workflow
+    from tracker.views import dashboard, ui
+
+    with app.test_request_context("/?lang=zh_CN"):
+        flask_babel.refresh()
+        chinese = (workflow.status_label(TicketStatus.IN_PROGRESS),
+                   ui.severity_label(Severity.SERIOUS), dashboard.light_label("red"))
+        with flask_babel.force_locale("en"):
+            english = (workflow.status_label(TicketStatus.IN_PROGRESS),
+                       ui.severity_label(Severity.SERIOUS), dashboard.light_label("red"))
+    assert chinese == ("整改中", "较重", "逾期")
+    assert english == ("in progress", "Serious", "Overdue")
+
+
+def test_an_unknown_action_is_shown_as_it_is(app):
+    from tracker.services import workflow
+
+    with app.test_request_context("/"):
+        assert workflow.action_label("submit") == "提交销号申请"
+        assert workflow.action_label("no-such-action") == "no-such-action"

@@ -546,7 +546,7 @@ def _count_all(user, parts: list[tuple[Scope, str | None, int | None]], today, d
     at = _positions(keys)
     tag, ki, ks = at["tag"], at["ki"], at["ks"]
     readers = (TicketCounts.reader(keys), FindingCounts.reader(keys))
-    for batch in result.partitions(1000):
+    for batch in result.partitions(1000):  # fetchmany: one driver call per 1,000 rows
         for row in batch:
             index, side = divmod(int(row[tag]), 2)
             key = row[ks] if row[ks] is not None else row[ki]
