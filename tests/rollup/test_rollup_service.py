@@ -141,6 +141,17 @@ def test_finding_is_rectified_when_all_but_cancelled_tickets_are_closed(world):
     assert s.findings.found == 2 and s.findings.rectified == 1
 
 
+def test_whole_organisation_counts_findings_without_tickets_as_unassigned(world):
+    # The whole organisation's totals count the findings apart from their tickets' counts
+    # (rollup._finding_branch): a finding without any ticket must still be found and
+    # unassigned, for the office that sees everything and for an administrator.
+    make_findings(world, 3, second_inspection=False)  # two more findings, without tickets
+    for user in (world.office, world.admin):
+        s = rollup.summarize(user, rollup.Scope(), TODAY)
+        assert s.findings.found == 3 and s.findings.unassigned == 2, user.username
+        assert s.findings.in_progress == 1
+
+
 def test_finding_with_every_ticket_cancelled_counts_as_cancelled_not_rectified(world):
     findings = make_findings(world, 2, second_inspection=False)
     spread(world, findings, [Spec(1, 0, TicketStatus.CANCELLED, 1, None)])
