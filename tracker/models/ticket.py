@@ -82,7 +82,11 @@ class Ticket(Base):
     __table_args__ = (
         CheckConstraint("progress_percent BETWEEN 0 AND 100", name="progress_percent"),
         CheckConstraint("deadline IS NOT NULL", name="deadline_set"),
-        Index("ix_tickets_lead_status_deadline", "lead_unit_id", "status", "deadline"),
+        # A unit's tickets of a status in deadline order; on PostgreSQL it also carries
+        # what the overdue rule reads, so a subtree's overdue tickets are counted and
+        # paged from the index alone (migration 0004).
+        Index("ix_tickets_lead_status_deadline_id", "lead_unit_id", "status", "deadline", "id",
+              postgresql_include=["next_review_on"]),
         # The list's orders and filters (docs/performance.md, issue 6): a subtree scope or
         # unit filter in deadline order; a status filter in deadline order; the whole
         # organisation in deadline order; open tickets that owe work (overdue, near-due) in

@@ -17,7 +17,7 @@ when all its tickets are, and unassigned while it has none. Open items are group
 their planned completion (计划完成时间, else the deadline): by 31 December this year, by
 the cut next year (30 June unless `ROLLUP_NEXT_YEAR_CUT` says "MM-DD"), later, long-term.
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from typing import Callable, Sequence
 
@@ -181,7 +181,7 @@ def _rate(done: int, of: int) -> float | None:
     return round(100.0 * done / of, 1) if of else None
 
 
-@dataclass
+@dataclass(slots=True)
 class TicketCounts:
     total: int = 0
     by_status: dict[str, int] = field(
@@ -244,7 +244,7 @@ class TicketCounts:
                 "planned": dict(self.planned)}
 
 
-@dataclass
+@dataclass(slots=True)
 class FindingCounts:
     found: int = 0
     rectified: int = 0
@@ -280,7 +280,7 @@ class FindingCounts:
                 "completion_rate": self.completion_rate, "planned": dict(self.planned)}
 
 
-@dataclass
+@dataclass(slots=True)
 class Group:
     #: The grouping value: a unit, category, inspection or finding id, a severity, a year;
     #: None for findings without a category.
@@ -570,8 +570,10 @@ def _count_all(user, parts: list[tuple[Scope, str | None, int | None]], today, d
 def _add(counts: list):
     """The sum of several TicketCounts or FindingCounts."""
     total = type(counts[0])() if counts else None
+    names = [f.name for f in fields(total)] if counts else []
     for c in counts:
-        for name, value in vars(c).items():
+        for name in names:
+            value = getattr(c, name)
             if isinstance(value, dict):
                 for k, v in value.items():
                     getattr(total, name)[k] += v
