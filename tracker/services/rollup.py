@@ -538,6 +538,21 @@ def _finding_branch(tag: int, user, scope, group_by, region_of, today, days):
 _PARTITIONS = ("category", "inspection", "severity", "year", "finding")
 
 
+#: Groupings whose finding groups are a subset of their ticket groups (both are keyed by
+#: the tickets' lead unit): their two sides are joined into one row per group.
+_JOINED = ("unit", "region")
+
+
+def _joined(ticket_branch, finding_branch):
+    """One row per group with both sides: the finding side's groups all have tickets, so
+    a LEFT JOIN on the key loses nothing. A roll-up by 50,000 units then reads 50,000
+    rows rather than 100,000 (half the driver's memory, half the rows to read)."""
+    t, f = ticket_branch.subquery("ticket_side"), finding_branch.subquery("finding_side")
+    return (select(t.c.tag, t.c.ki, t.c.ks, *(t.c[name] for name in _TICKET_NAMES),
+                   *(f.c[name] for name in _FINDING_NAMES))
+            .select_from(t.outerjoin(f, f.c.ki == t.c.ki)))
+
+
 def _count_all(user, parts: list[tuple[Scope, str | None, int | None]], today, days
                ) -> list[tuple[dict, dict]]:
     """Ticket and finding counts of every (scope, grouping, region) part in ONE statement:
@@ -546,24 +561,30 @@ def _count_all(user, parts: list[tuple[Scope, str | None, int | None]], today, d
     {key: FindingCounts}."""
     branches = []
     for index, (scope, group_by, region_of) in enumerate(parts):
-        branches.append(_ticket_branch(2 * index, user, scope, group_by, region_of, today,
-                                       days))
-        branches.append(_finding_branch(2 * index + 1, user, scope, group_by, region_of,
-                                        today, days))
+        tickets = _ticket_branch(2 * index, user, scope, group_by, region_of, today, days)
+        findings = _finding_branch(2 * index + 1, user, scope, group_by, region_of, today,
+                                   days)
+        branches += [_joined(tickets, findings)] if group_by in _JOINED else [tickets,
+                                                                               findings]
     results: list[tuple[dict, dict]] = [({}, {}) for _ in parts]
     statement = branches[0] if len(branches) == 1 else union_all(*branches)
     result = db.session.execute(statement)
     keys = list(result.keys())
     at = _positions(keys)
     tag, ki, ks = at["tag"], at["ki"], at["ks"]
-    readers = (TicketCounts.reader(keys), FindingCounts.reader(keys))
+    read_tickets, read_findings = TicketCounts.reader(keys), FindingCounts.reader(keys)
     for batch in result.partitions(1000):  # fetchmany: one driver call per 1,000 rows
         for row in batch:
             index, side = divmod(int(row[tag]), 2)
+            group_by = parts[index][1]
             key = row[ks] if row[ks] is not None else row[ki]
-            if key is not None and parts[index][1] != "severity":
+            if key is not None and group_by != "severity":
                 key = int(key)
-            results[index][side][key] = readers[side](row)
+            if group_by in _JOINED:
+                results[index][0][key] = read_tickets(row)
+                results[index][1][key] = read_findings(row)
+            else:
+                results[index][side][key] = (read_findings if side else read_tickets)(row)
     return results
 
 
