@@ -515,12 +515,14 @@ def _finding_branch(tag: int, user, scope, group_by, region_of, today, days):
         # Every finding counts and nothing narrows them: each finding with a ticket is a
         # per-finding row, and the others are unassigned. Counting the findings apart
         # spares the join, whose plan had each parallel process group every ticket again
-        # (1.25 s → 0.75 s at a million tickets on PostgreSQL).
+        # (1.25 s → 0.87 s at a million tickets on PostgreSQL).
         every = select(func.count(Finding.id)).scalar_subquery()
+        apart = {"found": every.label("found"),
+                 "unassigned": (every - func.count()).label("unassigned")}
         return select(literal_column(str(tag)).label("tag"), *_key_columns(None, None),
-                      *_zeros(_TICKET_NAMES), every.label("found"), *columns[1:4],
-                      (every - func.count()).label("unassigned"),
-                      *columns[5:]).select_from(per_finding)
+                      *_zeros(_TICKET_NAMES),
+                      *(apart.get(column.name, column) for column in columns)
+                      ).select_from(per_finding)
     statement = statement.select_from(Finding)
     if group_by == "year" or scope.year is not None:
         statement = statement.join(_FINDING_INSPECTION,
