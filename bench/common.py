@@ -1,5 +1,6 @@
 """What the generator, the measurements and the HTTP runs share: the application on a
 benchmark database, the progress bar, and the names of the benchmark's users."""
+import gc
 import os
 import sys
 import time
@@ -52,7 +53,9 @@ def make_app(url: str):
     ignore = DATA_DIR / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# generated benchmark data: never committed\n*\n")
-    return create_app(bench_config(url))
+    app = create_app(bench_config(url))
+    gc.freeze()  # as the served application does (wsgi.py)
+    return app
 
 
 class Progress:

@@ -8,7 +8,6 @@ call and the process's peak resident memory. `bench.run` starts these and adds t
 runs; see docs/performance.md.
 """
 import argparse
-import gc
 import io
 import json
 import resource
@@ -357,7 +356,6 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args(argv)
     app = make_app(args.url)
-    gc.freeze()  # as the served application does (wsgi.py)
     global ENGINE
     with app.app_context():
         ENGINE = db.engine

@@ -152,6 +152,25 @@ def test_whole_organisation_counts_findings_without_tickets_as_unassigned(world)
         assert s.findings.in_progress == 1
 
 
+def test_each_unit_and_region_group_counts_what_the_roll_up_of_that_unit_counts(world):
+    # Groups by unit and by region carry their ticket and finding counts in one row
+    # (rollup._joined): each must equal the roll-up narrowed to that lead unit or region.
+    demo_like(world)
+    by_unit = rollup.summarize(world.office, rollup.Scope(), TODAY, group_by="unit")
+    assert len(by_unit.groups) > 3
+    for g in by_unit.groups:
+        alone = rollup.summarize(world.office, rollup.Scope(lead_unit_id=g.key), TODAY)
+        assert (g.tickets, g.findings) == (alone.tickets, alone.findings), g.label
+    by_region = rollup.summarize(world.office, rollup.Scope(region_of=world.c1.id), TODAY,
+                                 group_by="region")
+    assert len(by_region.groups) > 1
+    for g in by_region.groups:
+        narrowed = rollup.Scope(lead_unit_id=g.key) if g.is_own_level else \
+            rollup.Scope(unit_id=g.key)
+        alone = rollup.summarize(world.office, narrowed, TODAY)
+        assert (g.tickets, g.findings) == (alone.tickets, alone.findings), g.label
+
+
 def test_finding_with_every_ticket_cancelled_counts_as_cancelled_not_rectified(world):
     findings = make_findings(world, 2, second_inspection=False)
     spread(world, findings, [Spec(1, 0, TicketStatus.CANCELLED, 1, None)])
