@@ -151,3 +151,23 @@ def test_an_unknown_action_is_shown_as_it_is(app):
     with app.test_request_context("/"):
         assert workflow.action_label("submit") == "提交销号申请"
         assert workflow.action_label("no-such-action") == "no-such-action"
+
+
+def test_messages_rendered_in_bulk_speak_the_language_asked_for_and_then_the_requests(app):
+    # `rendering` looks the translations up once for many messages: inside it, the words
+    # and dates are those of its language; after it, those of the request again.
+    from datetime import date
+
+    from tracker import i18n
+
+    with app.test_request_context("/?lang=zh_CN"):
+        flask_babel.refresh()
+        with i18n.rendering("en"):
+            english = (i18n.gettext("Overdue"), i18n.gettext("%(n)s other units", n=3),
+                       i18n.fmt_date(date(2026, 11, 21)))
+        chinese = (i18n.gettext("Overdue"), i18n.gettext("%(n)s other units", n=3),
+                   i18n.fmt_date(date(2026, 11, 21)))
+        others = flask_babel.gettext("%(n)s other units", n=3)
+    assert english == ("Overdue", "3 other units", "Nov 21, 2026")
+    assert chinese == ("逾期", others, "2026年11月21日")
+    assert others != english[1]

@@ -138,7 +138,7 @@ class Config:
     #: When the reminder pass runs (cron fields, office time zone); deliveries run always.
     REMINDER_CRON_HOUR = os.environ.get("REMINDER_CRON_HOUR", "7-21")
     REMINDER_CRON_MINUTE = os.environ.get("REMINDER_CRON_MINUTE", "0,30")
-    REMINDER_BATCH = _int("REMINDER_BATCH", 200)
+    REMINDER_BATCH = _int("REMINDER_BATCH", 1000)
     #: The scheduler's lease: held this long, renewed every third of it.
     SCHEDULER_LEASE_SECONDS = _int("SCHEDULER_LEASE_SECONDS", 60)
 

@@ -3,10 +3,16 @@
 The chosen language (`?lang=` on any page, the menu's language switch) is kept in the
 session and in a long-lived `lang` cookie of its own, so that it survives logging out,
 the end of an idle session and the login page that follows."""
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
+from typing import Iterator
 
+import flask_babel
+from babel.support import NullTranslations
 from flask import Flask, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale, refresh
+from flask_babel import format_date, format_datetime, force_locale, get_locale, get_translations
+from flask_babel import refresh
 from flask_login import current_user
 
 
@@ -38,13 +44,45 @@ def select_locale() -> str:
     return "zh_CN"
 
 
+#: Inside `rendering`: the translations of its locale and whether it is Chinese.
+_rendering: ContextVar[tuple[NullTranslations, bool] | None] = ContextVar("rendering",
+                                                                          default=None)
+
+
+@contextmanager
+def rendering(locale: str) -> Iterator[None]:
+    """`force_locale`, for rendering many messages at once (a reminder pass writes
+    hundreds of thousands): `gettext` and `fmt_date` below use the locale's translations
+    looked up here once, where Flask-Babel finds its context anew for every string."""
+    with force_locale(locale):
+        token = _rendering.set((get_translations(), str(get_locale()).startswith("zh")))
+        try:
+            yield
+        finally:
+            _rendering.reset(token)
+
+
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's `gettext`; inside `rendering`, from the translations it looked up."""
+    active = _rendering.get()
+    if active is None:
+        return flask_babel.gettext(string, **variables)
+    text = active[0].ugettext(string)
+    return text % variables if variables else text
+
+
+def _is_chinese() -> bool:
+    active = _rendering.get()
+    return active[1] if active is not None else str(get_locale()).startswith("zh")
+
+
 def fmt_date(value: date | datetime | None) -> str:
     """2026年11月21日 in Chinese, Nov 21, 2026 in English."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = value.date()
-    if str(get_locale()).startswith("zh"):
+    if _is_chinese():
         return f"{value.year}年{value.month}月{value.day}日"
     return format_date(value, "medium")
 

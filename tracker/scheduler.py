@@ -29,6 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -103,7 +104,6 @@ def lease_holder(name: str = LEASE_NAME) -> SchedulerLease | None:
 @dataclass
 class PassReport:
     today: str
-    lines: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -120,19 +120,27 @@ def describe(notification: Notification) -> str:
     return f"[{notification.kind.value}] {who}: {notification.subject}"
 
 
-def _run_step(step, ctx: reminders.PassContext, after: int) -> tuple[list[str], int | None]:
+def _described(created: list) -> list[str]:
+    """One line per notification; their recipients read in two queries, not one per line."""
+    known = (db.session.scalars(select(User).where(User.id.in_(
+        {n.recipient_user_id for n in created} - {None}))).all(),
+        db.session.scalars(select(Unit).where(Unit.id.in_(
+            {n.recipient_unit_id for n in created} - {None}))).all())
+    lines = [describe(n) for n in created]
+    del known
+    return lines
+
+
+def _run_step(step, ctx: reminders.PassContext, after: int,
+              tell: Callable[[str], None] | None) -> tuple[int, int | None]:
     for attempt in range(STEP_ATTEMPTS):
         try:
             created, cursor = step(ctx, after)
-            # Recipients of the batch in two queries, not one per line.
-            known = (db.session.scalars(select(User).where(User.id.in_(
-                {n.recipient_user_id for n in created} - {None}))).all(),
-                db.session.scalars(select(Unit).where(Unit.id.in_(
-                    {n.recipient_unit_id for n in created} - {None}))).all())
-            lines = [describe(n) for n in created]
-            del known
+            lines = _described(created) if tell is not None else []
             db.session.commit()
-            return lines, cursor
+            for line in lines:
+                tell(line)
+            return len(created), cursor
         except (IntegrityError, OperationalError):
             # A concurrent pass wrote one of our keys first (or SQLite was locked): the
             # batch is rolled back and read again, and then finds those keys written.
@@ -145,17 +153,19 @@ def _run_step(step, ctx: reminders.PassContext, after: int) -> tuple[list[str], 
     raise AssertionError("unreachable")
 
 
-def run_reminders(now: datetime | None = None) -> PassReport:
-    """One reminder pass for the moment `now` (default: now), committing per batch."""
+def run_reminders(now: datetime | None = None, *,
+                  tell: Callable[[str], None] | None = None) -> PassReport:
+    """One reminder pass for the moment `now` (default: now), committing per batch.
+    `tell` receives a line for each notification written, once its batch is committed
+    (the command prints them; the scheduler's job counts only)."""
     ctx = reminders.context(now)
     report = PassReport(today=ctx.today.isoformat())
     for name, step in reminders.STEPS:
         after: int | None = 0
         count = 0
         while after is not None:
-            lines, after = _run_step(step, ctx, after)
-            report.lines += lines
-            count += len(lines)
+            written, after = _run_step(step, ctx, after, tell)
+            count += written
         report.counts[name] = count
     return report
 
@@ -383,10 +393,8 @@ def parse_now(value: str | None) -> datetime | None:
 def run_reminders_command(now_text, deliver):
     """Run one reminder pass now and print what it sent (for cron and for checking)."""
     now = parse_now(now_text)
-    report = run_reminders(now)
+    report = run_reminders(now, tell=lambda line: click.echo(f"  {line}"))
     click.echo(f"reminder pass for {report.today}: {report.total} notifications")
-    for line in report.lines:
-        click.echo(f"  {line}")
     if not deliver:
         return
     outcomes = deliver_all()

@@ -1,7 +1,10 @@
 """The reminder pass, with a controlled clock (Asia/Shanghai): what is due is sent once,
 late passes catch up without stale reminders, closed tickets hear nothing."""
+import re
 import threading
 from datetime import date, timedelta
+
+from sqlalchemy import event
 
 from tests import factories
 from tests.factories import TODAY
@@ -316,3 +319,23 @@ def test_changed_reminder_rules_make_the_next_pass_look_at_everything(world, run
     db.session.commit()
     run_pass("2026-11-21T15:00")
     assert [n.offset_days for n in kinds_of(ticket, K.DUE_SOON)] == [7, 5]
+
+
+def test_a_pass_reads_each_units_recipients_once_however_many_batches_name_it(
+        app, world, run_pass, monkeypatch):
+    for days in range(8, 13):  # five tickets of one unit, overdue and escalated
+        new_ticket(world, TODAY - timedelta(days=days))
+    monkeypatch.setitem(app.config, "REMINDER_BATCH", 1)
+    reads = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if re.match(r"\s*SELECT\b.*\bFROM users\b", statement, re.S):
+            reads.append(statement)
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        report = run_pass()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert report.counts["overdue"] >= 10  # the unit's user and the supervisor, each ticket
+    # The unit's users, its supervisors, its offices: one read each, not one per batch.
+    assert len(reads) == 3, reads

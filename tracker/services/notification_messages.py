@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
 from tracker.i18n import fmt_date
+from tracker.i18n import gettext as _
 from tracker.models import Ticket, UrgingLevel
 
 SUBJECT_MAX = 300

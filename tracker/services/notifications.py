@@ -11,11 +11,11 @@ from datetime import date, datetime
 from typing import Callable, Iterable
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import joinedload
 
+from tracker import i18n
 from tracker.extensions import db
 from tracker.models import (
     AuditEvent,
@@ -238,25 +238,31 @@ def defaults() -> dict[NotificationKind, Choice]:
     return chosen
 
 
+#: A user's own choices, for the kinds they set explicitly.
+Own = dict[NotificationKind, Choice]
+
+
 def choices_for(user_ids: Iterable[int], org: dict[NotificationKind, Choice] | None = None
-                ) -> dict[tuple[int, NotificationKind], Choice]:
-    """Each (user, kind) a user set explicitly; the rest fall back to `org`."""
-    ids = set(user_ids)
-    if not ids:
-        return {}
+                ) -> dict[int, Own]:
+    """For each user asked about, the kinds they set explicitly; the rest fall back to
+    `org`."""
+    found: dict[int, Own] = {i: {} for i in user_ids}
+    if not found:
+        return found
     org = org or defaults()
-    found = {}
-    for row in db.session.scalars(select(NotificationPreference)
-                                  .where(NotificationPreference.user_id.in_(ids))):
-        found[(row.user_id, row.kind)] = Choice(
+    for row in db.session.execute(
+            select(NotificationPreference.user_id, NotificationPreference.kind,
+                   NotificationPreference.is_email, NotificationPreference.is_digest)
+            .where(NotificationPreference.user_id.in_(found))):
+        found[row.user_id][row.kind] = Choice(
             row.is_email, row.is_digest and row.kind not in NEVER_HELD, org[row.kind].is_webhook)
     return found
 
 
 def user_choices(user: User) -> dict[NotificationKind, Choice]:
     org = defaults()
-    own = choices_for([user.id], org)
-    return {kind: own.get((user.id, kind), org[kind]) for kind in K}
+    own = choices_for([user.id], org)[user.id]
+    return {kind: own.get(kind, org[kind]) for kind in K}
 
 
 def save_preferences(actor: User, wanted: dict[NotificationKind, tuple[bool, bool]]) -> None:
@@ -298,33 +304,64 @@ def save_defaults(actor: User, wanted: dict[NotificationKind, Choice]) -> None:
 
 # --- recipients -----------------------------------------------------------------------
 
-def unit_users(unit_ids: Iterable[int]) -> dict[int, list[User]]:
+@dataclass(frozen=True)
+class UnitRef:
+    """A unit as a recipient: its work-chat group."""
+
+    id: int
+    name: str
+    webhook_url: str | None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A user as a notification needs them, read as plain columns: what `write` and the
+    intents read of a user (who, in which language, at which address, whose group). Plain
+    values stay valid across the commits of a reminder pass, which keeps them for its
+    whole length."""
+
+    id: int
+    locale: str | None
+    email: str | None
+    unit_id: int | None
+    unit: UnitRef | None
+
+
+def _recipients(statement, *extra) -> Iterable[tuple]:
+    """(Recipient, *extra columns) for each row of `statement`, a select of users."""
+    columns = select(User.id, User.locale, User.email, User.unit_id, Unit.name,
+                     Unit.webhook_url, *extra).outerjoin(Unit, Unit.id == User.unit_id)
+    for row in db.session.execute(statement(columns)):
+        uid, locale, email, unit_id, name, webhook, *rest = row
+        unit = UnitRef(unit_id, name, webhook) if unit_id is not None else None
+        yield (Recipient(uid, locale, email, unit_id, unit), *rest)
+
+
+def unit_users(unit_ids: Iterable[int]) -> dict[int, list[Recipient]]:
     """Active unit users of each unit, in one query."""
     ids = set(unit_ids)
-    found: dict[int, list[User]] = {i: [] for i in ids}
+    found: dict[int, list[Recipient]] = {i: [] for i in ids}
     if not ids:
         return found
-    for user in db.session.scalars(
-            select(User).where(User.unit_id.in_(ids), User.role == Role.UNIT_USER,
-                               User.is_active_user.is_(True)).order_by(User.id)):
+    for (user,) in _recipients(lambda q: q.where(
+            User.unit_id.in_(ids), User.role == Role.UNIT_USER,
+            User.is_active_user.is_(True)).order_by(User.id)):
         found[user.unit_id].append(user)
     return found
 
 
-def overseers(unit_ids: Iterable[int], role: Role) -> dict[int, list[User]]:
+def overseers(unit_ids: Iterable[int], role: Role) -> dict[int, list[Recipient]]:
     """For each unit, the active users of `role` whose scope covers it at the nearest level
     (a county's own office before the city's, the city's before the province's)."""
     ids = set(unit_ids)
-    found: dict[int, list[User]] = {i: [] for i in ids}
+    found: dict[int, list[Recipient]] = {i: [] for i in ids}
     if not ids:
         return found
-    rows = db.session.execute(
-        select(User, UnitClosure.descendant_id, UnitClosure.depth)
-        .join(UnitClosure, UnitClosure.ancestor_id == User.scope_unit_id)
-        .where(UnitClosure.descendant_id.in_(ids), User.role == role,
-               User.is_active_user.is_(True))
-        .options(joinedload(User.unit))  # their work-chat group, without a query each
-        .order_by(UnitClosure.depth, User.id))
+    rows = _recipients(lambda q: q.join(UnitClosure, UnitClosure.ancestor_id == User.scope_unit_id)
+                       .where(UnitClosure.descendant_id.in_(ids), User.role == role,
+                              User.is_active_user.is_(True))
+                       .order_by(UnitClosure.depth, User.id),
+                       UnitClosure.descendant_id, UnitClosure.depth)
     nearest: dict[int, int] = {}
     for user, unit_id, depth in rows:
         if nearest.setdefault(unit_id, depth) == depth:
@@ -332,8 +369,8 @@ def overseers(unit_ids: Iterable[int], role: Role) -> dict[int, list[User]]:
     return found
 
 
-def deciders(ticket: Ticket, supervisors: dict[int, list[User]] | None = None,
-             offices: dict[int, list[User]] | None = None) -> list[User]:
+def deciders(ticket: Ticket, supervisors: dict[int, list[Recipient]] | None = None,
+             offices: dict[int, list[Recipient]] | None = None) -> list[Recipient]:
     """Who must decide a submitted or verified ticket at its current level."""
     unit_id = ticket.lead_unit_id
     supervisors = supervisors if supervisors is not None else overseers([unit_id],
@@ -358,8 +395,8 @@ class Intent:
 
     kind: NotificationKind
     render: Callable[[], tuple[str, str]]
-    user: User | None = None
-    unit: Unit | None = None
+    user: User | Recipient | None = None
+    unit: Unit | UnitRef | None = None
     ticket_id: int | None = None
     urging_id: int | None = None
     about_on: date | None = None
@@ -434,7 +471,8 @@ def existing_keys(keys: Iterable[str]) -> set[str]:
 
 def write(intents: list[Intent], now: datetime | None = None, *,
           org: dict[NotificationKind, Choice] | None = None,
-          with_ids: bool = False) -> list[Written]:
+          with_ids: bool = False, checked: bool = False,
+          choices: Callable[[set[int]], dict[int, Own]] | None = None) -> list[Written]:
     """Insert the notifications whose natural key is new, each with its deliveries, with
     one multi-row INSERT per table. Flushes; never commits. A concurrent writer of the same
     key makes the insert fail with an IntegrityError: the caller rolls back and runs again,
@@ -443,7 +481,12 @@ def write(intents: list[Intent], now: datetime | None = None, *,
     Group intents for a unit without a robot (or a kind the office keeps out of the
     groups) are dropped before the database is asked anything; a message is rendered only
     once its key is known to be new, and once per (render, language) however many
-    recipients share it. `with_ids` also reads back the new rows' ids."""
+    recipients share it. `with_ids` also reads back the new rows' ids.
+
+    `checked`: the caller's own query found none of these notifications written, to
+    anyone (the reminder rules' anti-join on kind, ticket, date and offset), so their
+    keys are not looked up again. `choices` reads the users' own choices in place of
+    `choices_for` (a reminder pass reads each user's once)."""
     if not intents:
         return []
     now = now or clock.now_utc()
@@ -456,11 +499,12 @@ def write(intents: list[Intent], now: datetime | None = None, *,
         unique.setdefault(intent.dedup_key, intent)
     if not unique:
         return []
-    existing = existing_keys(unique)
+    existing = set() if checked else existing_keys(unique)
     fresh = [(k, i) for k, i in unique.items() if k not in existing]
     if not fresh:
         return []
-    prefs = choices_for({i.user.id for _k, i in fresh if i.user is not None}, org)
+    users = {i.user.id for _k, i in fresh if i.user is not None}
+    prefs = choices(users) if choices is not None else choices_for(users, org)
     default_locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     by_locale: dict[str, list[tuple[str, Intent]]] = {}
     for key, intent in fresh:
@@ -469,7 +513,7 @@ def write(intents: list[Intent], now: datetime | None = None, *,
     rows, outbox, written = [], {}, []
     for locale, items in by_locale.items():
         rendered: dict[int, tuple[str, str]] = {}
-        with force_locale(locale):
+        with i18n.rendering(locale):
             for key, intent in items:
                 text = rendered.get(id(intent.render))
                 if text is None:
@@ -485,7 +529,7 @@ def write(intents: list[Intent], now: datetime | None = None, *,
                     "subject": text[0], "body": text[1], "created_at": now})
                 written.append(Written(None, user_id, unit_id, intent.kind, text[0], key))
                 if intent.user is not None:
-                    choice = prefs.get((intent.user.id, intent.kind), org[intent.kind])
+                    choice = prefs[intent.user.id].get(intent.kind, org[intent.kind])
                     if intent.user.email and choice.is_email:
                         outbox[key] = (DeliveryChannel.EMAIL, intent.user.email,
                                        DeliveryStatus.HELD if choice.is_digest
@@ -541,7 +585,7 @@ def _previous_deadline(ticket: Ticket) -> date | None:
     return None
 
 
-def _offices(ticket: Ticket) -> list[User]:
+def _offices(ticket: Ticket) -> list[Recipient]:
     return overseers([ticket.lead_unit_id], Role.OFFICE)[ticket.lead_unit_id]
 
 

@@ -50,7 +50,13 @@ from tracker.models import (
 )
 from tracker.services import clock, deadlines, notifications, scoping
 from tracker.services import notification_messages as msg
-from tracker.services.notifications import Choice, Intent, ReminderSettings
+from tracker.services.notifications import (
+    Choice,
+    Intent,
+    Recipient,
+    ReminderSettings,
+    UnitRef,
+)
 from tracker.services.workdays import WorkCalendar
 
 K = NotificationKind
@@ -81,6 +87,29 @@ class PassContext:
     since: date | None = None
     since_at: datetime | None = None
     fingerprint: str = ""
+    #: Units and recipients, read once per pass however many batches name them (plain
+    #: values, unaffected by the commits between batches; a pass is one moment).
+    _units: dict[int, UnitRef] = field(default_factory=dict)
+    _people: dict[int, list[Recipient]] = field(default_factory=dict)
+    _overseers: dict[Role, dict[int, list[Recipient]]] = field(default_factory=dict)
+    _choices: dict[int, notifications.Own] = field(default_factory=dict)
+
+    def units(self, unit_ids: Iterable[int]) -> dict[int, UnitRef]:
+        return _kept(self._units, unit_ids, _units)
+
+    def unit_users(self, unit_ids: Iterable[int]) -> dict[int, list[Recipient]]:
+        """`notifications.unit_users`, for the units not asked about before in this pass."""
+        return _kept(self._people, unit_ids, notifications.unit_users)
+
+    def choices(self, user_ids: Iterable[int]) -> dict[int, notifications.Own]:
+        """`notifications.choices_for`, for the users not asked about before in this pass."""
+        return _kept(self._choices, user_ids,
+                     lambda ids: notifications.choices_for(ids, self.org))
+
+    def overseers(self, unit_ids: Iterable[int], role: Role) -> dict[int, list[Recipient]]:
+        """`notifications.overseers`, for the units not asked about before in this pass."""
+        return _kept(self._overseers.setdefault(role, {}), unit_ids,
+                     lambda ids: notifications.overseers(ids, role))
 
     @property
     def local_now(self) -> datetime:
@@ -120,6 +149,14 @@ class PassContext:
         if self.settings.use_workdays:
             return self.calendar.subtract(day, offset)
         return day - timedelta(days=offset)
+
+
+def _kept(kept: dict, keys: Iterable, load: Callable[[set], dict]) -> dict:
+    """`kept`, with what `load` reads for the keys it does not hold yet."""
+    missing = set(keys) - kept.keys()
+    if missing:
+        kept.update(load(missing))
+    return kept
 
 
 #: Where the last complete pass is recorded (a row of notification_settings).
@@ -186,7 +223,9 @@ Step = Callable[[PassContext, int], tuple[list[notifications.Written], int | Non
 # anti-join on the outbox *before* anything is loaded or rendered. So a pass that finds
 # nothing new reads nothing but ids. What comes back is read as plain columns (never ORM
 # tickets); the facts the messages mention are read for a batch only when one of its
-# messages is actually new, and `notifications.write` checks each recipient's full key.
+# messages is actually new. Where that anti-join covers the whole key but its recipient
+# (before the deadline, overdue and escalated, report owed), `notifications.write` is told
+# so and looks nothing up again; for the other rules it checks each recipient's full key.
 # A recipient who joins a unit after a reminder was written for a ticket gets the next
 # one of that ticket, not that one again.
 
@@ -246,15 +285,6 @@ def _page(ctx: PassContext, statement, id_column, after: int) -> tuple[list, int
     rows = db.session.execute(statement.where(id_column > after).order_by(id_column)
                               .limit(ctx.batch)).all()
     return rows, (rows[-1][0] if len(rows) == ctx.batch else None)
-
-
-@dataclass(frozen=True)
-class UnitRef:
-    """A lead unit as a recipient: its work-chat group."""
-
-    id: int
-    name: str
-    webhook_url: str | None
 
 
 @dataclass(frozen=True)
@@ -325,8 +355,12 @@ def _due(status, deadline: date, next_review_on: date | None) -> date:
     return deadline
 
 
-def _write(ctx: PassContext, intents: list[Intent]) -> list[notifications.Written]:
-    return notifications.write(intents, ctx.now, org=ctx.org)
+def _write(ctx: PassContext, intents: list[Intent], *, checked: bool = False
+           ) -> list[notifications.Written]:
+    """`notifications.write`; `checked`: the rule's query left out every ticket whose
+    notification (of that kind, date and offset) is written, to anyone."""
+    return notifications.write(intents, ctx.now, org=ctx.org, checked=checked,
+                               choices=ctx.choices)
 
 
 # --- before the deadline (and the long-term review date) ------------------------------
@@ -368,8 +402,8 @@ def before_deadline(ctx: PassContext, after: int):
         .where(deadlines.near_due(ctx.today, horizon), narrow,
                ~_written(kind, due, offset_of)), Ticket.id, after)
     subjects = Subjects(r.id for r in rows)
-    units = _units(r.lead_unit_id for r in rows)
-    people = notifications.unit_users(units)
+    lead_ids = {r.lead_unit_id for r in rows}
+    units, people = ctx.units(lead_ids), ctx.unit_users(lead_ids)
     intents: list[Intent] = []
     for r in rows:
         is_review = r.status == S.LONG_TERM
@@ -381,7 +415,7 @@ def before_deadline(ctx: PassContext, after: int):
         intents += notifications.for_units(
             [units[r.lead_unit_id]], K.REVIEW_DUE if is_review else K.DUE_SOON, render,
             people=people, ticket_id=r.id, about_on=due_on, offset_days=offset)
-    return _write(ctx, intents), cursor
+    return _write(ctx, intents, checked=True), cursor
 
 
 # --- overdue, and escalation ----------------------------------------------------------
@@ -412,11 +446,11 @@ def overdue(ctx: PassContext, after: int):
                or_(owes_notice, owes_supervisor, owes_office)),
         Ticket.id, after)
     subjects = Subjects(r.id for r in rows)
-    units = _units(r.lead_unit_id for r in rows)
-    people = notifications.unit_users(r.lead_unit_id for r in rows if r.owes_notice)
+    units = ctx.units(r.lead_unit_id for r in rows)
+    people = ctx.unit_users(r.lead_unit_id for r in rows if r.owes_notice)
     escalated = {r.lead_unit_id for r in rows if r.owes_supervisor or r.owes_office}
-    supervisors = notifications.overseers(escalated, Role.SUPERVISOR)
-    offices = notifications.overseers(escalated, Role.OFFICE)
+    supervisors = ctx.overseers(escalated, Role.SUPERVISOR)
+    offices = ctx.overseers(escalated, Role.OFFICE)
     intents: list[Intent] = []
     for r in rows:
         due_on = _due(r.status, r.deadline, r.next_review_on)
@@ -438,7 +472,7 @@ def overdue(ctx: PassContext, after: int):
                 offices[r.lead_unit_id], K.ESCALATION_OFFICE,
                 lambda t=r.id, d=due_on, n=n: msg.escalation_office(subjects[t].facts, d, n),
                 offset_days=office_days, **key)
-    return _write(ctx, intents), cursor
+    return _write(ctx, intents, checked=True), cursor
 
 
 # --- not signed for -------------------------------------------------------------------
@@ -467,8 +501,8 @@ def unacknowledged(ctx: PassContext, after: int):
         Ticket.status == S.ASSIGNED, Ticket.is_declined.is_(False), Ticket.assigned_at < latest,
         *narrow, ~told), Ticket.id, after)
     subjects = Subjects(r.id for r in rows)
-    units = _units(r.lead_unit_id for r in rows)
-    people = notifications.unit_users(units)
+    lead_ids = {r.lead_unit_id for r in rows}
+    units, people = ctx.units(lead_ids), ctx.unit_users(lead_ids)
     intents: list[Intent] = []
     for r in rows:
         assigned_on = ctx.local_date(r.assigned_at)
@@ -511,8 +545,8 @@ def report_owed(ctx: PassContext, after: int):
         Ticket.assigned_at < ctx.day_start(due.replace(day=1)), *narrow, ~reported.exists(),
         ~_written(K.REPORT_OWED.value, literal(due, Date), None)), Ticket.id, after)
     subjects = Subjects(r.id for r in rows)
-    units = _units(r.lead_unit_id for r in rows)
-    people = notifications.unit_users(units)
+    lead_ids = {r.lead_unit_id for r in rows}
+    units, people = ctx.units(lead_ids), ctx.unit_users(lead_ids)
     intents: list[Intent] = []
     for r in rows:
         since = max(window, ctx.local_date(r.assigned_at))
@@ -520,7 +554,7 @@ def report_owed(ctx: PassContext, after: int):
             [units[r.lead_unit_id]], K.REPORT_OWED,
             lambda t=r.id, s=since: msg.report_owed(subjects[t].facts, s, due),
             people=people, ticket_id=r.id, about_on=due)
-    return _write(ctx, intents), cursor
+    return _write(ctx, intents, checked=True), cursor
 
 
 # --- decisions waiting ----------------------------------------------------------------
@@ -544,8 +578,8 @@ def decisions_waiting(ctx: PassContext, after: int):
             due_rows.append((r, since, point))
     subjects = Subjects(r.id for r, _s, _p in due_rows)
     unit_ids = {r.lead_unit_id for r, _s, _p in due_rows}
-    supervisors = notifications.overseers(unit_ids, Role.SUPERVISOR)
-    offices = notifications.overseers(unit_ids, Role.OFFICE)
+    supervisors = ctx.overseers(unit_ids, Role.SUPERVISOR)
+    offices = ctx.overseers(unit_ids, Role.OFFICE)
     intents: list[Intent] = []
     for r, since, point in due_rows:
         days = (ctx.today - since).days
@@ -593,7 +627,7 @@ def extensions_waiting(ctx: PassContext, after: int):
                ExtensionRequest.created_at < latest, deadlines.is_open()),
         ExtensionRequest.id, after)
     subjects = Subjects(r.ticket_id for r in rows)
-    offices = notifications.overseers((r.lead_unit_id for r in rows), Role.OFFICE)
+    offices = ctx.overseers((r.lead_unit_id for r in rows), Role.OFFICE)
     intents: list[Intent] = []
     for r in rows:
         asked_on = ctx.local_date(r.created_at)
@@ -621,8 +655,8 @@ def urgings_unacknowledged(ctx: PassContext, after: int):
         .where(UrgingNotice.acknowledged_at.is_(None), UrgingNotice.issued_at < latest,
                deadlines.is_open()), UrgingNotice.id, after)
     subjects = Subjects(r.ticket_id for r in rows)
-    units = _units(r.lead_unit_id for r in rows)
-    people = notifications.unit_users(units)
+    lead_ids = {r.lead_unit_id for r in rows}
+    units, people = ctx.units(lead_ids), ctx.unit_users(lead_ids)
     intents: list[Intent] = []
     for r in rows:
         issued_on = ctx.local_date(r.issued_at)
@@ -724,6 +758,8 @@ def daily_digest(ctx: PassContext, after: int):
                Notification.recipient_user_id > after)
         .order_by(Notification.recipient_user_id).limit(ctx.batch)))
     cursor = user_ids[-1] if len(user_ids) == ctx.batch else None
+    if not user_ids:
+        return [], None
     created = []
     for user in db.session.scalars(select(User).where(User.id.in_(user_ids))):
         held = list(db.session.scalars(
