@@ -4,13 +4,15 @@ import re
 from html import unescape
 
 from markupsafe import escape
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from sqlalchemy import event
 
 from tracker.extensions import db
+from tracker.models import Severity
 from tracker.services import rollup, ticket_queries as tq
+from tracker.views.dashboard import Drill
 from tests.factories import TODAY
 from tests.rollup.builders import Spec, make_findings, spread
 from tests.rollup.test_rollup_service import demo_like
@@ -122,3 +124,23 @@ def test_every_dashboard_link_opens_the_ticket_list_with_that_many_tickets(world
         with app.test_request_context():
             expected = str(escape(gettext("%(n)s tickets match", n=value)))
         assert expected in page.get_data(as_text=True), (href, value)
+
+
+def test_row_links_encode_exactly_the_drill_down_parameters(world, app):
+    """A row's links encode its group once and each measure apart (views/dashboard.py);
+    together they must be `drill_params`, in its order."""
+    scope = rollup.Scope(unit_id=world.c1.id, year=TODAY.year, severity=Severity.GENERAL)
+    with app.test_request_context("/dashboard"):
+        for group_by in rollup.GROUPINGS:
+            s = rollup.summarize(world.office, scope, TODAY, group_by=group_by)
+            drill = Drill(s)
+            for group in [None, *s.groups]:
+                for measure in rollup.TICKET_MEASURES:
+                    params = rollup.drill_params(
+                        scope, measure, **({} if group is None else dict(
+                            group_by=group_by, key=group.key, region_of=s.region_of)))
+                    pairs = [(k, item) for k, v in params.items()
+                             for item in (v if isinstance(v, list) else [v]) if item is not None]
+                    expected = "/tickets?" + urlencode(pairs, safe="!$'()*,/:;?@")
+                    assert drill.links(group).url(measure) == expected
+                    assert drill(measure, group) == expected

@@ -3,8 +3,10 @@ files, their confirmation, and the hand-over of a leaving user's work."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice
 from wtforms.validators import DataRequired, Regexp
+
+from tracker.forms.fields import SelectField
 
 SHEET_TYPES = ["xlsx", "csv"]
 TOKEN = Regexp(r"^[A-Za-z0-9_-]{16,64}$")

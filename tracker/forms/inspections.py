@@ -14,13 +14,12 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectChoice,
-    SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from tracker.forms.fields import SelectField, SelectMultipleField
 from tracker.models import InspectionKind, Severity, TimelineKind
 from tracker.services.inspections import KIND_LABELS, SEVERITY_LABELS, TIMELINE_LABELS
 

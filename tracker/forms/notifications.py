@@ -9,12 +9,12 @@ from wtforms import (
     DateField,
     IntegerField,
     SelectChoice,
-    SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from tracker.forms.fields import SelectField
 from tracker.models import UrgingLevel
 
 

@@ -13,14 +13,13 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectChoice,
-    SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from tracker.forms.fields import SelectField, SelectMultipleField
 from tracker.models import Severity, TicketStatus
 from tracker.services import clock, rollup, ticket_queries, workflow
 
@@ -269,7 +268,9 @@ class TicketListForm(FlaskForm):
 class VersionedForm(FlaskForm):
     """Every action names the version of the ticket the user was looking at."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    # Hidden, so no label; without one WTForms would title-case the name through its own
+    # catalogue, loaded from disk for every request that builds the form.
+    version = IntegerField("", widget=HiddenInput(), validators=[InputRequired()])
 
 
 class AcknowledgeForm(VersionedForm):

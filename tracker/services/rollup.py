@@ -777,8 +777,14 @@ def drill_params(scope: Scope, measure: str = "total", *, group_by: str | None =
                  key=None, region_of: int | None = None) -> dict[str, object]:
     """Query parameters of the ticket list (/tickets) that select exactly the tickets
     behind one count: the scope, the group and the measure."""
-    if measure not in TICKET_MEASURES:
-        raise ValueError(f"unknown measure {measure!r}")
+    return {**group_params(scope, group_by=group_by, key=key, region_of=region_of),
+            **measure_params(measure)}
+
+
+def group_params(scope: Scope, *, group_by: str | None = None, key=None,
+                 region_of: int | None = None) -> dict[str, object]:
+    """The part of `drill_params` naming the scope and the group: the same for every
+    measure of a row of counts, and never sharing a name with `measure_params`'s."""
     params: dict[str, object] = {}
     if scope.unit_id is not None:
         params["unit"] = scope.unit_id
@@ -808,17 +814,24 @@ def drill_params(scope: Scope, measure: str = "total", *, group_by: str | None =
         params[group_by] = key
     elif group_by == "severity":
         params["severity"] = key
-    if measure == "open":
-        params["status"] = [s.value for s in TicketStatus if s in OPEN_STATUSES]
-    elif measure == "waiting":
-        params["status"] = [s.value for s in deadlines.WAITING_STATES]
-    elif measure.startswith("status:"):
-        params["status"] = measure.split(":", 1)[1]
-    elif measure.startswith("planned:"):
-        params["planned"] = measure.split(":", 1)[1]
-    elif measure in ("overdue", "near_due", "closed_late"):
-        params[measure] = 1
     return params
+
+
+def measure_params(measure: str) -> dict[str, object]:
+    """The part of `drill_params` naming the measure (nothing for "total")."""
+    if measure not in TICKET_MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    if measure == "open":
+        return {"status": [s.value for s in TicketStatus if s in OPEN_STATUSES]}
+    if measure == "waiting":
+        return {"status": [s.value for s in deadlines.WAITING_STATES]}
+    if measure.startswith("status:"):
+        return {"status": measure.split(":", 1)[1]}
+    if measure.startswith("planned:"):
+        return {"planned": measure.split(":", 1)[1]}
+    if measure in ("overdue", "near_due", "closed_late"):
+        return {measure: 1}
+    return {}
 
 
 # --- snapshots --------------------------------------------------------------------------
