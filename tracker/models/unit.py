@@ -18,7 +18,7 @@ class Unit(Base):
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, "unit_kind"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     #: 0 for the root; kept equal to the number of ancestors.
-    depth: Mapped[int] = mapped_column(Integer, default=0)
+    depth: Mapped[int] = mapped_column(Integer, default=0, index=True)
     #: Units are deactivated, never deleted: tickets and history refer to them.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Work-chat robot webhook for the unit's group (企业微信 / 钉钉), optional.
