@@ -6,6 +6,7 @@ database. A single ticket's flags are read through the same expressions
 (`ticket_flags`), never recomputed in Python.
 """
 from datetime import date, timedelta
+from functools import lru_cache
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.sql import ColumnElement
@@ -63,13 +64,15 @@ def light(today: date, days: int) -> ColumnElement[str]:
     return case((overdue(today), "red"), (near_due(today, days), "yellow"), else_="green")
 
 
-def flag_columns(today: date, days: int) -> list[ColumnElement]:
-    """Labelled columns to add to any ticket query."""
-    return [
+@lru_cache(maxsize=16)
+def flag_columns(today: date, days: int) -> tuple[ColumnElement, ...]:
+    """Labelled columns to add to any ticket query. Built once per day and near-due
+    window (expressions are immutable; every list and ticket page adds them)."""
+    return (
         overdue(today).label("is_overdue"),
         near_due(today, days).label("is_near_due"),
         light(today, days).label("light"),
-    ]
+    )
 
 
 def ticket_flags(ticket_id: int, today: date, days: int) -> dict[str, object]:

@@ -66,12 +66,17 @@ def covers_everything(user: User) -> bool:
     return user.root_count == 1  # read with the user (models.user): no statement of its own
 
 
+#: The tickets of `unit_ticket_ids`, aliased once (SQLAlchemy's work on an alias is kept
+#: with it).
+_LED = aliased(Ticket, name="led")
+
+
 def unit_ticket_ids(unit_id: int) -> Select:
     """Ids of the tickets a unit leads or cooperates on: a UNION that the index on
     `tickets.lead_unit_id` and the one on `ticket_units.unit_id` each serve (an `OR` with a
     correlated EXISTS could use neither, and read every ticket). Over an alias, never
     correlated with the tickets of the enclosing statement."""
-    led = aliased(Ticket)
+    led = _LED
     return union(
         select(led.id).where(led.lead_unit_id == unit_id).correlate(None),
         select(TicketUnit.ticket_id).where(TicketUnit.unit_id == unit_id).correlate(None),

@@ -132,10 +132,14 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+#: Aliased, so that the filters' EXISTS subqueries over findings/inspections keep their
+#: own FROM instead of auto-correlating to the joins of `_with_rows` (which fails to
+#: compile); made once, so that SQLAlchemy's work on their joins is done once too.
+_ROW_FINDING, _ROW_INSPECTION, _ROW_LEAD = aliased(Finding), aliased(Inspection), aliased(Unit)
+
+
 def _with_rows(statement: Select, today: date, near_days: int) -> Select:
-    # Aliased, so that the filters' EXISTS subqueries over findings/inspections keep their
-    # own FROM instead of auto-correlating to these joins (which fails to compile).
-    finding, inspection, lead = aliased(Finding), aliased(Inspection), aliased(Unit)
+    finding, inspection, lead = _ROW_FINDING, _ROW_INSPECTION, _ROW_LEAD
     return (
         statement.join(finding, Ticket.finding).join(inspection, finding.inspection)
         .join(lead, Ticket.lead_unit)

@@ -614,12 +614,16 @@ def render_edit(ticket: Ticket, form: FlaskForm, status: int = 200):
     return render_template("tickets/edit.html", ticket=ticket, form=form), status
 
 
+#: The ticket's pending extension request, as `load_ticket` joins it (aliased once).
+_PENDING = aliased(ExtensionRequest, name="pending_extension")
+
+
 def load_ticket(ticket_id: int) -> tuple[Ticket, dict, ExtensionRequest | None]:
     """The ticket as the page shows it, in one statement: through the scoping rule (404
     outside it), with its finding, inspection, lead and cooperating units, its flags from
     `deadlines` and its pending extension request."""
     today = clock.today()
-    pending = aliased(ExtensionRequest, name="pending_extension")
+    pending = _PENDING
     statement = (
         scoping.tickets(current_user).where(Ticket.id == ticket_id)
         .outerjoin(pending, and_(pending.ticket_id == Ticket.id,

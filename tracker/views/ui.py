@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
@@ -88,11 +90,67 @@ def inspection_kind_label(kind: InspectionKind | str | None) -> str:
     return "" if kind is None else inspections.kind_label(kind)
 
 
+# --- a ticket's badges ----------------------------------------------------------------
+#
+# Shown on every row of the ticket tables (hundreds on a page) and on the ticket page:
+# written here rather than as macros, whose calls cost more than the rest of a row. Each
+# gives the HTML the macros gave: a translation is inserted as it is and the values put
+# into it are escaped, as Jinja's own `_()` does.
+
+def _text(message: str, **values) -> Markup:
+    return Markup(_(message)) % values
+
+
+#: A ticket's light: (badge classes, message) by light, for an open ticket.
+_LIGHTS = {"red": ("text-bg-danger light-badge", "Overdue"),
+           "yellow": ("text-bg-warning light-badge", "Near due")}
+
+
+def ticket_light(value: str, is_open: bool = True) -> Markup:
+    """The traffic light of a ticket (Finished once it is closed or cancelled)."""
+    if not is_open:
+        return Markup('<span class="badge text-bg-secondary">%s</span>') % _text("Finished")
+    classes, message = _LIGHTS.get(value, ("text-bg-success light-badge", "On track"))
+    return Markup('<span class="badge %s">● %s</span>') % (classes, _text(message))
+
+
+def ticket_timing(t) -> Markup:
+    """Days left, overdue or waited (`views.tickets.Timing`)."""
+    if t.kind == "overdue":
+        return Markup('<span class="text-danger fw-semibold">%s</span>') % _text(
+            "%(n)s days overdue", n=t.days)
+    if t.kind == "due_today":
+        return Markup('<span class="text-warning-emphasis fw-semibold">%s</span>') % _text(
+            "Due today")
+    if t.kind == "left":
+        return _text("%(n)s days left", n=t.days)
+    quiet = Markup('<span class="text-body-secondary">%s</span>')
+    if t.kind == "waited":
+        return quiet % (_text("Submitted today") if t.days == 0
+                        else _text("Waiting for %(n)s days", n=t.days))
+    if t.kind == "closed":
+        return quiet % _text("Closed")
+    if t.kind == "cancelled":
+        return quiet % _text("Cancelled")
+    return quiet % "—"
+
+
+def ticket_status(ticket) -> Markup:
+    """The status badge, and whether the lead unit declined the ticket."""
+    html = Markup('<span class="badge rounded-pill status-badge status-%s">%s</span>') % (
+        ticket.status.value, status_label(ticket.status))
+    if ticket.is_declined and ticket.status.value == "assigned":
+        html += Markup(' <span class="badge text-bg-dark">%s</span>') % _text(
+            "Declined, awaiting reassignment")
+    return html
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         has_endpoint=has_endpoint, link_to=link_to, url_with=url_with, list_sep=list_sep,
         languages=LANGUAGES,
         status_label=status_label, timeline_label=timeline_label,
+        ticket_light=ticket_light, ticket_timing=ticket_timing, ticket_status=ticket_status,
         severity_label=severity_label, inspection_kind_label=inspection_kind_label,
         Role=Role,
         # base.html asks for the locale (html lang); Flask-Babel 4 does not provide it.
