@@ -1,6 +1,6 @@
 """Fields shared by the forms."""
 import wtforms
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from wtforms import widgets
 
 
@@ -15,9 +15,10 @@ class Select(widgets.Select):
         if kwargs or choice.render_kw or not isinstance(value, (str, int)) \
                 or isinstance(value, bool):
             return super().render_option(choice, **kwargs)
-        selected = "selected " if choice.selected else ""
-        label = escape(choice.label or value)
-        return Markup(f'<option {selected}value="{escape(value)}">{label}</option>')
+        if choice.selected:
+            return Markup('<option selected value="%s">%s</option>') % (value,
+                                                                       choice.label or value)
+        return Markup('<option value="%s">%s</option>') % (value, choice.label or value)
 
 
 class SelectField(wtforms.SelectField):

@@ -94,11 +94,12 @@ def inspection_kind_label(kind: InspectionKind | str | None) -> str:
 #
 # Shown on every row of the ticket tables (hundreds on a page) and on the ticket page:
 # written here rather than as macros, whose calls cost more than the rest of a row. Each
-# gives the HTML the macros gave: a translation is inserted as it is and the values put
-# into it are escaped, as Jinja's own `_()` does.
+# gives the HTML the macros gave: the translation and the values put into it are escaped
+# (Jinja's `_()` takes the translation as it is; none of these holds a character to
+# escape, in either language).
 
 def _text(message: str, **values) -> Markup:
-    return Markup(_(message)) % values
+    return escape(_(message)) % values
 
 
 #: A ticket's light: (badge classes, message) by light, for an open ticket.
