@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 
 from tracker.extensions import db
@@ -76,10 +76,11 @@ def count_link(value, url: str, label=None) -> Markup:
     """A count that links to the ticket list filtered to exactly the tickets behind it; with
     a label, screen readers say what is counted. (Built here rather than in a macro: the
     dashboard has hundreds.)"""
-    if label:
-        return Markup('<a href="%s" class="count-link" aria-label="%s: %s">%s</a>') % (
-            url, label, value, value)
-    return Markup('<a href="%s" class="count-link">%s</a>') % (url, value)
+    # Every value is escaped here, then the whole is marked safe: twice as fast as having
+    # markupsafe compose it (`Markup % …`), for the dashboard's 700 links. Bandit's B704,
+    # accepted in scripts/bandit-baseline.json (docs/security.md).
+    aria = f' aria-label="{escape(label)}: {escape(value)}"' if label else ""
+    return Markup(f'<a href="{escape(url)}" class="count-link"{aria}>{escape(value)}</a>')
 
 
 class CountLinks:
