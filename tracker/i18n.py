@@ -71,7 +71,8 @@ def gettext(string: str, **variables) -> str:
     return text % variables if variables else text
 
 
-def _is_chinese() -> bool:
+def is_chinese() -> bool:
+    """Whether the language in force (inside `rendering`, its language) is Chinese."""
     active = _rendering.get()
     return active[1] if active is not None else str(get_locale()).startswith("zh")
 
@@ -82,7 +83,7 @@ def fmt_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = value.date()
-    if _is_chinese():
+    if is_chinese():
         return f"{value.year}年{value.month}月{value.day}日"
     return format_date(value, "medium")
 
@@ -90,7 +91,7 @@ def fmt_date(value: date | datetime | None) -> str:
 def fmt_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    if str(get_locale()).startswith("zh"):
+    if is_chinese():
         return format_datetime(value, "yyyy年M月d日 HH:mm")
     return format_datetime(value, "medium")
 

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
+from tracker.i18n import is_chinese
 from tracker.models import InspectionKind, Role, Severity, TimelineKind, User
 from tracker.services import inspections
 from tracker.services.workflow import status_label
@@ -75,7 +76,7 @@ LANGUAGES = (("zh_CN", "中文", "zh-CN"), ("en", "English", "en"))
 
 def list_sep() -> str:
     """Separator of names in a list: 、 in Chinese, a comma in English."""
-    return "、" if str(get_locale()).startswith("zh") else ", "
+    return "、" if is_chinese() else ", "
 
 
 def timeline_label(kind: TimelineKind | str | None) -> str:
