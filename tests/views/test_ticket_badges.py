@@ -43,3 +43,19 @@ def test_a_declined_ticket_says_it_awaits_reassignment(chinese):
 
 def test_values_put_into_the_words_are_escaped(chinese):
     assert str(ticket_timing(Timing("left", "<b>"))) == "剩余&lt;b&gt;天"
+
+
+def test_a_badge_composed_once_speaks_the_language_of_each_request(app):
+    """Badges are kept by value and locale: one composed in Chinese is never shown to a
+    request in English, nor the other way round."""
+    shown = {}
+    for lang in ("zh_CN", "en", "zh_CN", "en"):
+        with app.test_request_context(f"/?lang={lang}"):
+            flask_babel.refresh()
+            app.preprocess_request()
+            shown.setdefault(lang, set()).add(str(ticket_light("red")) + str(
+                ticket_timing(Timing("overdue", 4))))
+    assert shown["zh_CN"] == {'<span class="badge text-bg-danger light-badge">● 逾期</span>'
+                              '<span class="text-danger fw-semibold">逾期4天</span>'}
+    assert shown["en"] == {'<span class="badge text-bg-danger light-badge">● Overdue</span>'
+                           '<span class="text-danger fw-semibold">4 days overdue</span>'}

@@ -2,10 +2,9 @@
 services; choices are filled in by the view from what the user may see."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField, URLField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from tracker.forms.fields import SelectField
+from tracker.forms.fields import EmailField, SelectField, StringField, URLField
 from tracker.forms.inspections import choices, optional_int
 from tracker.models import Role, UnitKind
 

@@ -3,10 +3,10 @@ scope to roll up. The inspection is a picker (a province has thousands of inspec
 typed by title with suggestions, or given by id in a shared URL (`?inspection=3`)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice
+from wtforms import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
-from tracker.forms.fields import SelectField
+from tracker.forms.fields import IntegerField, SelectField
 from tracker.forms.tickets import InspectionField
 from tracker.models import Severity
 from tracker.services import rollup

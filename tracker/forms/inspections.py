@@ -8,18 +8,21 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
-    IntegerField,
     SelectChoice,
-    StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from tracker.forms.fields import SelectField, SelectMultipleField
+from tracker.forms.fields import (
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from tracker.models import InspectionKind, Severity, TimelineKind
 from tracker.services.inspections import KIND_LABELS, SEVERITY_LABELS, TIMELINE_LABELS
 

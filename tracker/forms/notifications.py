@@ -6,15 +6,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    IntegerField,
     SelectChoice,
-    StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from tracker.forms.fields import SelectField
+from tracker.forms.fields import DateField, IntegerField, SelectField, StringField
 from tracker.models import UrgingLevel
 
 

@@ -9,17 +9,20 @@ names therefore match the services' field keys.
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
-    IntegerField,
     RadioField,
     SelectChoice,
-    StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from tracker.forms.fields import SelectField, SelectMultipleField
+from tracker.forms.fields import (
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from tracker.models import Severity, TicketStatus
 from tracker.services import clock, rollup, ticket_queries, workflow
 

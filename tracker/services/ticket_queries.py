@@ -139,12 +139,19 @@ _ROW_FINDING, _ROW_INSPECTION, _ROW_LEAD = aliased(Finding), aliased(Inspection)
 
 
 def _with_rows(statement: Select, today: date, near_days: int) -> Select:
+    """The rows of a page: each ticket with its finding, inspection and lead unit. A row
+    shows the finding's title, not its texts (description, basis, requirement, evidence
+    asked for) nor its category: those are left to the finding's own page."""
     finding, inspection, lead = _ROW_FINDING, _ROW_INSPECTION, _ROW_LEAD
+    row_finding = contains_eager(Ticket.finding.of_type(finding))
     return (
         statement.join(finding, Ticket.finding).join(inspection, finding.inspection)
         .join(lead, Ticket.lead_unit)
-        .options(contains_eager(Ticket.finding.of_type(finding))
-                 .contains_eager(finding.inspection.of_type(inspection)),
+        .options(row_finding.contains_eager(finding.inspection.of_type(inspection)),
+                 *(row_finding.defer(text) for text in (finding.description, finding.basis,
+                                                        finding.requirement,
+                                                        finding.required_evidence)),
+                 row_finding.lazyload(finding.category),
                  contains_eager(Ticket.lead_unit.of_type(lead)))
         .add_columns(*deadlines.flag_columns(today, near_days))
     )

@@ -4,6 +4,8 @@ keep the current query, and the labels of the ticket's enumerations.
 `has_endpoint` lets the navigation and the ticket pages link to a page only when it is
 registered (an application may be built without some blueprints, as some tests do).
 """
+from functools import lru_cache, wraps
+from typing import Callable
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, request, url_for
@@ -13,6 +15,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
+from tracker.forms.fields import label
 from tracker.i18n import is_chinese
 from tracker.models import InspectionKind, Role, Severity, TimelineKind, User
 from tracker.services import inspections
@@ -97,7 +100,20 @@ def inspection_kind_label(kind: InspectionKind | str | None) -> str:
 # written here rather than as macros, whose calls cost more than the rest of a row. Each
 # gives the HTML the macros gave: the translation and the values put into it are escaped
 # (Jinja's `_()` takes the translation as it is; none of these holds a character to
-# escape, in either language).
+# escape, in either language). A badge depends only on its values and the language, and
+# a page repeats a handful of them: each is composed once per locale (`_per_language`).
+
+def _per_language(badge: Callable[..., Markup]) -> Callable[..., Markup]:
+    """`badge`, its HTML kept by its (hashable) arguments and the locale in force."""
+    @lru_cache(maxsize=2048)
+    def composed(locale: str, *args, **kwargs) -> Markup:
+        return badge(*args, **kwargs)
+
+    @wraps(badge)
+    def kept(*args, **kwargs) -> Markup:
+        return composed(str(get_locale()), *args, **kwargs)
+    return kept
+
 
 def _text(message: str, **values) -> Markup:
     return escape(_(message)) % values
@@ -108,6 +124,7 @@ _LIGHTS = {"red": ("text-bg-danger light-badge", "Overdue"),
            "yellow": ("text-bg-warning light-badge", "Near due")}
 
 
+@_per_language
 def ticket_light(value: str, is_open: bool = True) -> Markup:
     """The traffic light of a ticket (Finished once it is closed or cancelled)."""
     if not is_open:
@@ -116,6 +133,7 @@ def ticket_light(value: str, is_open: bool = True) -> Markup:
     return Markup('<span class="badge %s">● %s</span>') % (classes, _text(message))
 
 
+@_per_language
 def ticket_timing(t) -> Markup:
     """Days left, overdue or waited (`views.tickets.Timing`)."""
     if t.kind == "overdue":
@@ -137,14 +155,62 @@ def ticket_timing(t) -> Markup:
     return quiet % "—"
 
 
-def ticket_status(ticket) -> Markup:
-    """The status badge, and whether the lead unit declined the ticket."""
+@_per_language
+def _status_badge(status, is_declined: bool) -> Markup:
     html = Markup('<span class="badge rounded-pill status-badge status-%s">%s</span>') % (
-        ticket.status.value, status_label(ticket.status))
-    if ticket.is_declined and ticket.status.value == "assigned":
+        status.value, status_label(status))
+    if is_declined and status.value == "assigned":
         html += Markup(' <span class="badge text-bg-dark">%s</span>') % _text(
             "Declined, awaiting reassignment")
     return html
+
+
+def ticket_status(ticket) -> Markup:
+    """The status badge, and whether the lead unit declined the ticket."""
+    return _status_badge(ticket.status, bool(ticket.is_declined))
+
+
+# --- a form field ----------------------------------------------------------------------
+
+#: Field types rendered as a select, the rest as an input or a text area.
+_SELECTS = ("SelectField", "SelectMultipleField")
+
+
+def form_field(f, input_type: str | None = None, hint=None, wrapper: str = "mb-3",
+               attrs: dict | None = None) -> Markup:
+    """A form field with its label, hint and errors beside it, for the `field` macro
+    (templates/tickets/_macros.html) that every form page calls: the errors are tied to
+    the field with aria-describedby, so a screen reader reads them with it. `input_type`
+    overrides the input's type; `attrs`: more attributes for the input."""
+    invalid = " is-invalid" if f.errors else ""
+    parts = [Markup('<div class="%s">') % wrapper]
+    if f.type == "RadioField":
+        parts.append(Markup('<fieldset aria-describedby="%s-error">') % f.id if f.errors
+                     else Markup("<fieldset>"))
+        parts.append(Markup('<legend class="form-label fs-6">%s</legend>') % f.label.text)
+        for option in f:
+            parts.append(Markup('<div class="form-check">%s %s</div>') % (
+                option(class_="form-check-input" + invalid),
+                label(option, "form-check-label")))
+        parts.append(Markup("</fieldset>"))
+    else:
+        described = " ".join(([f"{f.id}-hint"] if hint else [])
+                             + ([f"{f.id}-error"] if f.errors else []))
+        params = {"aria-describedby": described or False,
+                  "aria-invalid": "true" if f.errors else False}
+        if input_type:
+            params["type"] = input_type
+        params.update(attrs or {})
+        kind = "form-select" if f.type in _SELECTS else "form-control"
+        parts.append(label(f, "form-label"))
+        parts.append(f(class_=kind + invalid, **params))
+    if hint:
+        parts.append(Markup('<div class="form-text" id="%s-hint">%s</div>') % (f.id, hint))
+    if f.errors:
+        parts.append(Markup('<div class="invalid-feedback d-block" id="%s-error">%s</div>') % (
+            f.id, Markup(" ").join(f.errors)))
+    parts.append(Markup("</div>"))
+    return Markup("\n").join(parts)
 
 
 def init_app(app: Flask) -> None:
@@ -153,6 +219,7 @@ def init_app(app: Flask) -> None:
         languages=LANGUAGES,
         status_label=status_label, timeline_label=timeline_label,
         ticket_light=ticket_light, ticket_timing=ticket_timing, ticket_status=ticket_status,
+        form_field=form_field,
         severity_label=severity_label, inspection_kind_label=inspection_kind_label,
         Role=Role,
         # base.html asks for the locale (html lang); Flask-Babel 4 does not provide it.
