@@ -144,3 +144,13 @@ def test_row_links_encode_exactly_the_drill_down_parameters(world, app):
                     expected = "/tickets?" + urlencode(pairs, safe="!$'()*,/:;?@")
                     assert drill.links(group).url(measure) == expected
                     assert drill(measure, group) == expected
+
+
+@pytest.mark.parametrize("value, html", [
+    (None, '<span class="text-body-secondary">—</span>'), (0.0, "0.0%"), (66.666, "66.7%"),
+    (100.0, "100.0%"),
+])
+def test_a_completion_rate_reads_with_one_decimal_or_a_dash_when_nothing_counts(value, html):
+    from tracker.views.dashboard import rate
+
+    assert str(rate(value)) == html

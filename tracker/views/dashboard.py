@@ -98,6 +98,34 @@ class CountLinks:
     def __call__(self, value, measure: str = "total", label=None) -> Markup:
         return count_link(value, self.url(measure), label)
 
+    def cells(self, t: rollup.TicketCounts, findings: rollup.FindingCounts,
+              submitted_label: str, verified_label: str) -> Markup:
+        """The counts of one row of a group table (a group, or the total), as its cells."""
+        status = t.by_status
+        values = (self(t.total, "total"), self(t.open, "open"), self(t.overdue, "overdue"),
+                  self(t.near_due, "near_due"),
+                  Markup("%s / %s") % (
+                      self(status["submitted"], "status:submitted", submitted_label),
+                      self(status["verified"], "status:verified", verified_label)),
+                  self(status["returned"], "status:returned"),
+                  self(status["long_term"], "status:long_term"),
+                  self(t.closed, "status:closed"), self(t.closed_late, "closed_late"),
+                  rate(t.completion_rate), findings.found, findings.rectified)
+        return _CELLS % _BETWEEN_CELLS.join(values)
+
+
+#: A row's cells: the values joined (each escaped), then enclosed once.
+_CELLS, _BETWEEN_CELLS = Markup('<td class="text-end">%s</td>'), Markup(
+    '</td>\n      <td class="text-end">')
+
+
+@bp.app_template_global()
+def rate(value: float | None) -> Markup:
+    """A completion rate: one decimal and a per cent sign, or a dash when nothing counts."""
+    if value is None:
+        return Markup('<span class="text-body-secondary">—</span>')
+    return Markup("%.1f%%") % value
+
 
 class Drill:
     """`drill(measure, group)` in templates: the link behind one count of a summary
