@@ -37,52 +37,21 @@ def label(field, class_: str) -> Markup:
     return _LABEL % (html_params(class_=class_, for_=field.label.field_id), field.label.text)
 
 
-class TextInput(widgets.TextInput):
-    html_params = staticmethod(html_params)
+def _attributes_for_less(field_class: type) -> type:
+    """`field_class` whose input widget (one of WTForms' `Input`s, built with its defaults)
+    writes its attributes through `html_params` above."""
+    widget = type(field_class.widget)
+    ours = type(widget.__name__, (widget,), {"html_params": staticmethod(html_params)})
+    return type(field_class.__name__, (field_class,),
+                {"widget": ours(), "__module__": __name__, "__doc__": field_class.__doc__})
 
 
-class NumberInput(widgets.NumberInput):
-    html_params = staticmethod(html_params)
-
-
-class DateInput(widgets.DateInput):
-    html_params = staticmethod(html_params)
-
-
-class PasswordInput(widgets.PasswordInput):
-    html_params = staticmethod(html_params)
-
-
-class EmailInput(widgets.EmailInput):
-    html_params = staticmethod(html_params)
-
-
-class URLInput(widgets.URLInput):
-    html_params = staticmethod(html_params)
-
-
-class StringField(wtforms.StringField):
-    widget = TextInput()
-
-
-class IntegerField(wtforms.IntegerField):
-    widget = NumberInput()
-
-
-class DateField(wtforms.DateField):
-    widget = DateInput()
-
-
-class PasswordField(wtforms.PasswordField):
-    widget = PasswordInput()
-
-
-class EmailField(wtforms.EmailField):
-    widget = EmailInput()
-
-
-class URLField(wtforms.URLField):
-    widget = URLInput()
+StringField = _attributes_for_less(wtforms.StringField)
+IntegerField = _attributes_for_less(wtforms.IntegerField)
+DateField = _attributes_for_less(wtforms.DateField)
+PasswordField = _attributes_for_less(wtforms.PasswordField)
+EmailField = _attributes_for_less(wtforms.EmailField)
+URLField = _attributes_for_less(wtforms.URLField)
 
 
 class Select(widgets.Select):
