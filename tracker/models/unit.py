@@ -14,7 +14,8 @@ class Unit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Administrative or organisation code, unique across the tree.
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    #: Indexed: a unit is looked up by its exact name as well as by code and id.
+    name: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, "unit_kind"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     #: 0 for the root; kept equal to the number of ancestors.
