@@ -75,10 +75,13 @@ def test_a_write_after_a_commit_in_the_same_request_is_rolled_back(app):
         assert connection.exec_driver_sql("SELECT name FROM categories").scalar() == "已提交"
 
 
-def test_the_ticket_page_keeps_its_prepared_statements_from_request_to_request(world):
+def _ticket_page_statements_kept(world, setting: bool) -> list[str]:
+    """The statements prepared on a one-connection application's connection after it has
+    shown the ticket page RUNS times."""
     class OneConnection(TestConfig):
         SQLALCHEMY_ENGINE_OPTIONS = {**TestConfig.SQLALCHEMY_ENGINE_OPTIONS,
                                      "pool_size": 1, "max_overflow": 0}
+        PREPARED_STATEMENTS = setting
 
     other = create_app(OneConnection)  # its requests push their own application context
     client = other.test_client()
@@ -92,4 +95,13 @@ def test_the_ticket_page_keeps_its_prepared_statements_from_request_to_request(w
         finally:
             db.session.remove()
             db.engine.dispose()
+    return found
+
+
+def test_the_ticket_page_keeps_its_prepared_statements_from_request_to_request(world):
+    found = _ticket_page_statements_kept(world, True)
     assert any("pending_extension" in statement for statement in found)  # the ticket's own
+
+
+def test_with_prepared_statements_off_nothing_is_kept(world):
+    assert _ticket_page_statements_kept(world, False) == []

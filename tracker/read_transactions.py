@@ -20,7 +20,8 @@ session's own rollback then finds no transaction and does nothing. Any other sta
 leaves the transaction to the session's rollback as before: nothing written and not
 committed by the request itself is ever kept.
 
-Only PostgreSQL (psycopg) is concerned; elsewhere `prepared` changes nothing.
+Only PostgreSQL (psycopg) is concerned; elsewhere, or with PREPARED_STATEMENTS=off,
+`prepared` changes nothing.
 """
 import psycopg
 from flask import Flask
@@ -48,7 +49,7 @@ def prepared(statement):
 def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
-    if engine.dialect.name != "postgresql":
+    if engine.dialect.name != "postgresql" or not app.config["PREPARED_STATEMENTS"]:
         return
     event.listen(engine, "connect", _connected)
     event.listen(engine, "do_execute", _execute, retval=True)
