@@ -18,7 +18,7 @@ from sqlalchemy import delete
 
 from tracker.extensions import db, login_manager
 from tracker.models import LoginAttempt, User
-from tracker.read_transactions import PREPARED
+from tracker.prepared_statements import PREPARED
 from tracker.security import security_event
 
 #: What a user with a one-time password may still reach: the page where it is changed,

@@ -29,6 +29,10 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tracker.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
+    #: PostgreSQL: prepare the lookups by key and keep them from request to request
+    #: (tracker/prepared_statements.py). "off" behind PgBouncer older than 1.21 in
+    #: transaction mode, which cannot hand a session's prepared statements on.
+    PREPARED_STATEMENTS = os.environ.get("PREPARED_STATEMENTS", "on") != "off"
     #: The office's time zone: "today" and every deadline are dates in this zone.
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     #: A ticket is near-due when its deadline is at most this many days away.
@@ -39,10 +43,6 @@ class Config:
     #: that took less than DASHBOARD_WAIT_SECONDS, else shown (with the time they were
     #: counted) until the scheduler has counted them again.
     DASHBOARD_KEEP_SECONDS = float(os.environ.get("DASHBOARD_KEEP_SECONDS", "0.1"))
-    #: PostgreSQL: prepare the lookups by key and keep them from request to request
-    #: (tracker/read_transactions.py). "off" behind PgBouncer older than 1.21 in
-    #: transaction mode, which cannot hand a session's prepared statements on.
-    PREPARED_STATEMENTS = os.environ.get("PREPARED_STATEMENTS", "on") != "off"
     DASHBOARD_WAIT_SECONDS = float(os.environ.get("DASHBOARD_WAIT_SECONDS", "1.0"))
     #: Kept figures are counted again at least this often while someone reads them.
     DASHBOARD_RECOUNT_MINUTES = _int("DASHBOARD_RECOUNT_MINUTES", 15)

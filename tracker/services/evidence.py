@@ -44,7 +44,7 @@ from tracker.models import (
     Unit,
     User,
 )
-from tracker.read_transactions import prepared
+from tracker.prepared_statements import prepared
 from tracker.services import audit, clock, events, scoping, storage, workflow
 from tracker.services.errors import (
     DomainError,

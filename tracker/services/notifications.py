@@ -34,7 +34,7 @@ from tracker.models import (
     UnitClosure,
     User,
 )
-from tracker.read_transactions import prepared
+from tracker.prepared_statements import prepared
 from tracker.services import audit, clock, events, scoping
 from tracker.services import notification_messages as msg
 from tracker.services.errors import Forbidden, NotFound, ValidationFailed

@@ -17,7 +17,7 @@ from tracker.models import (
     UrgingNotice,
     User,
 )
-from tracker.read_transactions import prepared
+from tracker.prepared_statements import prepared
 from tracker.services import audit, clock, notifications, scoping, workflow
 from tracker.services import notification_messages as msg
 from tracker.services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed

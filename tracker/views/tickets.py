@@ -46,7 +46,7 @@ from tracker.models import (
     TicketStatus,
     Unit,
 )
-from tracker.read_transactions import prepared
+from tracker.prepared_statements import prepared
 from tracker.services import clock, deadlines, scoping, ticket_queries, workflow
 from tracker.services.errors import (
     Forbidden,
@@ -633,7 +633,7 @@ def load_ticket(ticket_id: int) -> tuple[Ticket, dict, ExtensionRequest | None]:
         .options(joinedload(Ticket.finding).joinedload(Finding.inspection),
                  joinedload(Ticket.lead_unit), joinedload(Ticket.cooperating))
         .order_by(pending.id))
-    # Prepared: read by its id, whatever the scope (see tracker/read_transactions.py).
+    # Prepared: read by its id, whatever the scope (see tracker/prepared_statements.py).
     row = db.session.execute(prepared(statement)).unique().first()
     if row is None:
         raise NotFound(_("Ticket not found."))

@@ -1,4 +1,4 @@
-"""Prepared statements on PostgreSQL (tracker/read_transactions.py): only the statements that
+"""Prepared statements on PostgreSQL (tracker/prepared_statements.py): only the statements that
 ask are prepared, and read-only requests end with COMMIT so that they outlive the request;
 a transaction that wrote anything is still rolled back unless the request committed it."""
 import pytest
@@ -9,7 +9,7 @@ from tracker import create_app
 from tracker.config import TestConfig
 from tracker.extensions import db
 from tracker.models import Category
-from tracker.read_transactions import end_read_only, prepared
+from tracker.prepared_statements import end_read_only, prepared
 from tests import factories
 
 pytestmark = pytest.mark.skipif(

@@ -6,7 +6,7 @@ tables to read one ticket, and took 1.6 ms to plan and 0.5 ms to run. A prepared
 lets the server plan it once for any value. That is right only for a statement whose best
 plan does not depend on its values, such as a row looked up by its id; a list's best plan
 depends on the scope, the filter and the page asked for, and one plan made for all of them
-was seen to take 790 ms where the statement's own took 20. So nothing is prepared unless
+was seen to take 790 ms where the statement's own takes about 20. So nothing is prepared unless
 it asks to be (`prepared(statement)`, or `PREPARED` as execution options): psycopg's own
 preparing of any statement run five times is turned off.
 
