@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tracker.extensions import db
 from tracker.models import Severity, TicketStatus
-from tracker.services import rollup, ticket_queries as tq
+from tracker.services import deadlines, rollup, ticket_queries as tq
 from tests.factories import TODAY
 from tests.rollup.builders import Spec, make_findings, spread
 
@@ -231,3 +231,70 @@ def test_random_data_totals_equal_groups_equal_drill_down_lists(world, specs, us
             "planned:this_year", "planned:by_cut", "planned:later", "planned:long_term"))
     finally:
         db.session.rollback()
+
+
+def finding_oracle(user, finding_ids) -> rollup.FindingCounts:
+    """The finding counts read off each finding's own ticket list (the list's filters are
+    the rules of `deadlines`), one finding at a time: what the roll-up must agree with."""
+    expected = rollup.FindingCounts()
+    for finding_id in finding_ids:
+        def n(**measure):
+            return drill_count(user, {"finding": finding_id, **measure})
+        open_ = n(**rollup.measure_params("open"))
+        closed = n(**rollup.measure_params("status:closed"))
+        everything = n()
+        expected.found += 1
+        if everything == 0:
+            expected.unassigned += 1
+        elif open_:
+            expected.in_progress += 1
+            bucket = next((b for b in ("later", "by_cut", "this_year")
+                           if n(planned=b)), "long_term")
+            expected.planned[bucket] += 1
+            if n(overdue=1):
+                expected.overdue += 1
+            elif n(near_due=1):
+                expected.near_due += 1
+        elif closed:
+            expected.rectified += 1
+            expected.closed_late += 1 if n(closed_late=1) else 0
+        else:
+            expected.cancelled += 1
+    return expected
+
+
+def test_demo_like_finding_counts_follow_each_findings_tickets(world):
+    # Every state of a finding at least once: overdue, near-due, open, closed late,
+    # closed, cancelled and unassigned.
+    findings = demo_like(world)
+    s = rollup.summarize(world.office, rollup.Scope(), TODAY)
+    expected = finding_oracle(world.office, [f.id for f in findings])
+    assert s.findings == expected
+    assert expected.closed_late and expected.overdue and expected.near_due
+    assert expected.unassigned and expected.rectified > expected.closed_late
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(specs=st.lists(spec_strategy, max_size=25))
+def test_random_data_finding_counts_follow_each_findings_tickets(world, specs):
+    # The roll-up reads a finding's state as the highest of its tickets' (overdue, near-due,
+    # open, closed late, closed, cancelled: rollup._finding_state), the lists filter each
+    # ticket by the rules of `deadlines`: both must say the same of every finding.
+    try:
+        findings = make_findings(world, 6)
+        spread(world, findings, specs)
+        s = rollup.summarize(world.office, rollup.Scope(), TODAY)
+        assert s.findings == finding_oracle(world.office, [f.id for f in findings])
+    finally:
+        db.session.rollback()
+
+
+def test_every_status_is_closed_cancelled_waiting_or_due():
+    # rollup._finding_state tells a due state by elimination: a status outside these four
+    # sets would be counted as due.
+    S = TicketStatus
+    parts = [{S.CLOSED}, {S.CANCELLED}, set(deadlines.WAITING_STATES),
+             set(deadlines.DUE_STATES)]
+    assert set().union(*parts) == set(TicketStatus)
+    assert sum(len(p) for p in parts) == len(TicketStatus)

@@ -23,13 +23,16 @@ from tracker.models.user import User
 
 #: Tickets that owe work against a date (deadlines.DUE_STATES): the partial index's rows.
 DUE_WHERE = "status IN ('assigned', 'in_progress', 'returned', 'long_term')"
+#: What the roll-up reads of a finding's tickets (a ticket's state, due and planned dates).
+ROLLUP_COLUMNS = ["status", "timeline", "deadline", "next_review_on", "planned_completion_on",
+                  "submitted_on", "deadline_at_submission"]
 
 
 class Ticket(Base):
     __tablename__ = "tickets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
     #: 牵头单位: every count by unit or region uses it, so each ticket counts once.
     lead_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     #: 责任人, free text: the person answerable in the lead unit.
@@ -98,6 +101,11 @@ class Ticket(Base):
               postgresql_include=["status", "next_review_on"],
               postgresql_where=text(DUE_WHERE), sqlite_where=text(DUE_WHERE)),
         Index("ix_tickets_updated_id", "updated_at", "id"),
+        # A finding's tickets; on PostgreSQL it also carries what the roll-up reads of
+        # them, so that the findings' states are counted from the index alone, in finding
+        # order (rollup._finding_branch; migration 0007).
+        Index("ix_tickets_finding_rollup", "finding_id",
+              postgresql_include=ROLLUP_COLUMNS),
     )
 
     @property
