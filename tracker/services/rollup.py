@@ -554,12 +554,11 @@ def _finding_branch(tag: int, user, scope, group_by, region_of, today, days):
         Ticket.finding_id, *([key] if by_ticket_key else [])).subquery(f"per_finding_{tag}")
     pf = per_finding.c
     in_progress = pf.state >= 3  # an open ticket
-    plan_bucket = case(
-        (pf.plan.is_(None), "long_term"),
-        (pf.plan <= date(today.year, 12, 31), "this_year"),
-        (pf.plan <= next_year_cut(today), "by_cut"),
-        else_="later",
-    )
+    # The bucket of the latest plan (no plan: long-term), as comparisons of the date.
+    this_year, cut = date(today.year, 12, 31), next_year_cut(today)
+    plan_in = {"this_year": pf.plan <= this_year,
+               "by_cut": and_(pf.plan > this_year, pf.plan <= cut),
+               "later": pf.plan > cut, "long_term": pf.plan.is_(None)}
     columns = [
         func.count(Finding.id).label("found"),
         _n(pf.state.between(1, 2)).label("rectified"),
@@ -569,7 +568,7 @@ def _finding_branch(tag: int, user, scope, group_by, region_of, today, days):
         _n(pf.state == 5).label("f_overdue"),
         _n(pf.state == 4).label("f_near_due"),
         _n(pf.state == 2).label("f_closed_late"),
-    ] + [_n(and_(in_progress, plan_bucket == b)).label(f"fp_{b}") for b in BUCKETS]
+    ] + [_n(and_(in_progress, plan_in[b])).label(f"fp_{b}") for b in BUCKETS]
     outer_key = pf.tkey if by_ticket_key else {
         "year": _FINDING_INSPECTION.year, "finding": Finding.id}.get(group_by, key)
     statement = select(literal_column(str(tag)).label("tag"),
