@@ -4,8 +4,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase
+from weakref import WeakSet
+
+from sqlalchemy import DateTime, MetaData, TypeDecorator, inspect
+from sqlalchemy.orm import DeclarativeBase, aliased
+from sqlalchemy.orm.util import AliasedClass
 
 #: Stable constraint names, so that migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -60,3 +63,26 @@ def replaying_at(moment: datetime) -> Iterator[None]:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+#: The aliases made by `shared_alias` (a test checks that every alias kept in a module is).
+SHARED_ALIASES: WeakSet = WeakSet()
+
+
+def shared_alias(entity, name: str | None = None) -> AliasedClass:
+    """An alias of a mapped class made once, at import, and shared by every thread that
+    builds a statement with it.
+
+    It is made ready before it is shared. SQLAlchemy fills an alias's index of the columns
+    it stands for (`corresponding_column`) the first time one is asked for, without a
+    lock: a thread that asks while another is still filling it finds no column, and the
+    ORM keeps the table's own column in place of the alias's for the rest of the process.
+    Every later statement with the alias then also reads the whole table: one such
+    gunicorn worker (two threads) fetched every unit for each row of the ticket list and
+    grew to 21 GB. Asking once here, in the importing thread, fills the index."""
+    alias = aliased(entity, name=name)
+    selectable = inspect(alias).selectable
+    for column in inspect(entity).local_table.c:
+        selectable.corresponding_column(column)
+    SHARED_ALIASES.add(alias)
+    return alias

@@ -4,15 +4,15 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, String, func, select
-from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tracker.models.base import Base, UTCDateTime, utcnow
+from tracker.models.base import Base, UTCDateTime, shared_alias, utcnow
 from tracker.models.enums import Role, enum_column
 from tracker.models.unit import Unit
 
 
-_ROOT = aliased(Unit, name="root_units")
+_ROOT = shared_alias(Unit, name="root_units")
 
 
 def new_session_token() -> str:

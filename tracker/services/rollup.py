@@ -42,6 +42,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import True_
 
 from tracker.extensions import db
+from tracker.models.base import shared_alias
 from tracker.models import (
     OPEN_STATUSES,
     Category,
@@ -402,9 +403,9 @@ def default_region(user: User, scope: Scope) -> int | None:
 
 # --- the query --------------------------------------------------------------------------
 
-_REGION_CLOSURE = aliased(UnitClosure, name="region_closure")
-_REGION_UNIT = aliased(Unit, name="region_unit")
-_FINDING_INSPECTION = aliased(Inspection, name="finding_inspection")
+_REGION_CLOSURE = shared_alias(UnitClosure, name="region_closure")
+_REGION_UNIT = shared_alias(Unit, name="region_unit")
+_FINDING_INSPECTION = shared_alias(Inspection, name="finding_inspection")
 
 
 def _group_key(group_by: str | None) -> ColumnElement | None:

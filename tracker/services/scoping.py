@@ -10,10 +10,10 @@ import re
 from flask import has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, false, or_, select, true, union
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from tracker.extensions import db
+from tracker.models.base import shared_alias
 from tracker.models import (
     Finding,
     Inspection,
@@ -68,7 +68,7 @@ def covers_everything(user: User) -> bool:
 
 #: The tickets of `unit_ticket_ids`, aliased once (SQLAlchemy's work on an alias is kept
 #: with it).
-_LED = aliased(Ticket, name="led")
+_LED = shared_alias(Ticket, name="led")
 
 
 def unit_ticket_ids(unit_id: int) -> Select:

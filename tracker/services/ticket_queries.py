@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.sql import ColumnElement, operators
 
 from tracker.extensions import db
+from tracker.models.base import shared_alias
 from tracker.models import Finding, Ticket, TicketStatus, TicketUnit, Unit, User
 from tracker.services import deadlines, scoping
 from flask_babel import gettext as _  # noqa: E402  (roll-up drill-down filters)
@@ -135,7 +136,8 @@ def _escape_like(text: str) -> str:
 #: Aliased, so that the filters' EXISTS subqueries over findings/inspections keep their
 #: own FROM instead of auto-correlating to the joins of `_with_rows` (which fails to
 #: compile); made once, so that SQLAlchemy's work on their joins is done once too.
-_ROW_FINDING, _ROW_INSPECTION, _ROW_LEAD = aliased(Finding), aliased(Inspection), aliased(Unit)
+_ROW_FINDING, _ROW_INSPECTION, _ROW_LEAD = (shared_alias(Finding), shared_alias(Inspection),
+                                         shared_alias(Unit))
 
 
 def _with_rows(statement: Select, today: date, near_days: int) -> Select:

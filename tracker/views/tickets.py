@@ -25,11 +25,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.validators import ValidationError
 
 from tracker.extensions import db
+from tracker.models.base import shared_alias
 from tracker.forms import tickets as forms
 from tracker.i18n import fmt_date
 from tracker.models import (
@@ -615,7 +616,7 @@ def render_edit(ticket: Ticket, form: FlaskForm, status: int = 200):
 
 
 #: The ticket's pending extension request, as `load_ticket` joins it (aliased once).
-_PENDING = aliased(ExtensionRequest, name="pending_extension")
+_PENDING = shared_alias(ExtensionRequest, name="pending_extension")
 
 
 def load_ticket(ticket_id: int) -> tuple[Ticket, dict, ExtensionRequest | None]:
