@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from tracker import auth, cli, compression, i18n, scheduler, security
+from tracker import auth, cli, compression, i18n, prepared_statements, scheduler, security
 from tracker.api import api_bp
 from tracker.config import Config
 from tracker.extensions import babel, csrf, db, login_manager, migrate
@@ -31,6 +31,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    prepared_statements.init_app(app)  # PostgreSQL: lookups by key planned once
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale,

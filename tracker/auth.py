@@ -18,6 +18,7 @@ from sqlalchemy import delete
 
 from tracker.extensions import db, login_manager
 from tracker.models import LoginAttempt, User
+from tracker.prepared_statements import PREPARED
 from tracker.security import security_event
 
 #: What a user with a one-time password may still reach: the page where it is changed,
@@ -30,7 +31,7 @@ def load_user(user_id: str) -> User | None:
     ident, _sep, token = user_id.partition(":")
     if not ident.isdigit() or not token:
         return None
-    user = db.session.get(User, int(ident))
+    user = db.session.get(User, int(ident), execution_options=PREPARED)
     if user is None or not user.is_active or user.session_token != token:
         return None
     return user

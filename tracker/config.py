@@ -29,6 +29,10 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tracker.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
+    #: PostgreSQL: prepare the lookups by key and keep them from request to request
+    #: (tracker/prepared_statements.py). "off" behind PgBouncer older than 1.21 in
+    #: transaction mode, which cannot hand a session's prepared statements on.
+    PREPARED_STATEMENTS = os.environ.get("PREPARED_STATEMENTS", "on") != "off"
     #: The office's time zone: "today" and every deadline are dates in this zone.
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     #: A ticket is near-due when its deadline is at most this many days away.

@@ -44,6 +44,7 @@ from tracker.models import (
     Unit,
     User,
 )
+from tracker.prepared_statements import prepared
 from tracker.services import audit, clock, events, scoping, storage, workflow
 from tracker.services.errors import (
     DomainError,
@@ -210,9 +211,9 @@ def for_ticket(actor: User, ticket_id: int | Ticket) -> tuple[Ticket, list[Evide
     """The ticket (through the scoping rule) and its files. Given a ticket the caller has
     already found through the scoping rule, it is not read again."""
     ticket = ticket_id if isinstance(ticket_id, Ticket) else scoping.get_ticket(actor, ticket_id)
-    rows = db.session.scalars(
+    rows = db.session.scalars(prepared(
         select(Evidence).where(Evidence.ticket_id == ticket.id)
-        .order_by(Evidence.uploaded_at, Evidence.id)).all()
+        .order_by(Evidence.uploaded_at, Evidence.id))).all()
     return ticket, list(rows)
 
 

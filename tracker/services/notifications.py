@@ -34,6 +34,7 @@ from tracker.models import (
     UnitClosure,
     User,
 )
+from tracker.prepared_statements import prepared
 from tracker.services import audit, clock, events, scoping
 from tracker.services import notification_messages as msg
 from tracker.services.errors import Forbidden, NotFound, ValidationFailed
@@ -659,8 +660,8 @@ events.ticket_event.connect(on_ticket_event)
 
 def unread_count(user: User) -> int:
     """The bell: one COUNT over an index."""
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.recipient_user_id == user.id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(prepared(select(func.count(Notification.id)).where(
+        Notification.recipient_user_id == user.id, Notification.read_at.is_(None)))) or 0
 
 
 @dataclass

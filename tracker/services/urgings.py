@@ -17,6 +17,7 @@ from tracker.models import (
     UrgingNotice,
     User,
 )
+from tracker.prepared_statements import prepared
 from tracker.services import audit, clock, notifications, scoping, workflow
 from tracker.services import notification_messages as msg
 from tracker.services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -44,8 +45,8 @@ def may_acknowledge(actor: User, ticket: Ticket, urging: UrgingNotice) -> bool:
 def for_ticket(ticket: Ticket) -> list[UrgingNotice]:
     """The ticket's urging notices, newest first (the caller has already found the ticket
     through the scoping rule)."""
-    return list(db.session.scalars(select(UrgingNotice).where(
-        UrgingNotice.ticket_id == ticket.id).order_by(UrgingNotice.id.desc())))
+    return list(db.session.scalars(prepared(select(UrgingNotice).where(
+        UrgingNotice.ticket_id == ticket.id).order_by(UrgingNotice.id.desc()))))
 
 
 def _check(draft: UrgingDraft) -> tuple[UrgingLevel, str]:

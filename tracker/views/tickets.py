@@ -47,6 +47,7 @@ from tracker.models import (
     TicketStatus,
     Unit,
 )
+from tracker.prepared_statements import prepared
 from tracker.services import clock, deadlines, scoping, ticket_queries, workflow
 from tracker.services.errors import (
     Forbidden,
@@ -546,8 +547,8 @@ def _show_value(name: str, value: Any, unit_names: dict[int, str]) -> str:
 
 def history(ticket: Ticket) -> list[HistoryEntry]:
     """The ticket's audit events, newest first, with the fields each one changed."""
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.ticket_id == ticket.id)
-                                .order_by(AuditEvent.id.desc())).all()
+    events = db.session.scalars(prepared(select(AuditEvent).where(
+        AuditEvent.ticket_id == ticket.id).order_by(AuditEvent.id.desc()))).all()
     unit_ids: set[int] = set()
     for event in events:
         for side in (event.before or {}, event.after or {}):
@@ -600,9 +601,9 @@ def render_ticket(ticket: Ticket, submitted: tuple[str, FlaskForm] | None = None
                     if allowed and name != "edit"}
     if submitted is not None and submitted[0] in action_forms:
         action_forms[submitted[0]] = submitted[1]
-    updates = db.session.scalars(select(ProgressUpdate).where(
+    updates = db.session.scalars(prepared(select(ProgressUpdate).where(
         ProgressUpdate.ticket_id == ticket.id).order_by(
-        ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())).all()
+        ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc()))).all()
     return render_template(
         "tickets/show.html", ticket=ticket, finding=ticket.finding,
         inspection=ticket.finding.inspection, flags=flags,
@@ -633,7 +634,8 @@ def load_ticket(ticket_id: int) -> tuple[Ticket, dict, ExtensionRequest | None]:
         .options(joinedload(Ticket.finding).joinedload(Finding.inspection),
                  joinedload(Ticket.lead_unit), joinedload(Ticket.cooperating))
         .order_by(pending.id))
-    row = db.session.execute(statement).unique().first()
+    # Prepared: read by its id, whatever the scope (see tracker/prepared_statements.py).
+    row = db.session.execute(prepared(statement)).unique().first()
     if row is None:
         raise NotFound(_("Ticket not found."))
     ticket = row[0]
