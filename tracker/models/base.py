@@ -3,7 +3,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
-
 from weakref import WeakSet
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, inspect

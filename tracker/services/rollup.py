@@ -42,7 +42,6 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import True_
 
 from tracker.extensions import db
-from tracker.models.base import shared_alias
 from tracker.models import (
     OPEN_STATUSES,
     Category,
@@ -57,6 +56,7 @@ from tracker.models import (
     UnitClosure,
     User,
 )
+from tracker.models.base import shared_alias
 from tracker.models.snapshot import RollupSnapshot
 from tracker.services import deadlines, inspections, scoping
 from tracker.services.errors import NotFound, ValidationFailed

@@ -13,7 +13,6 @@ from sqlalchemy import Select, exists, false, or_, select, true, union
 from sqlalchemy.sql import ColumnElement
 
 from tracker.extensions import db
-from tracker.models.base import shared_alias
 from tracker.models import (
     Finding,
     Inspection,
@@ -24,6 +23,7 @@ from tracker.models import (
     UnitClosure,
     User,
 )
+from tracker.models.base import shared_alias
 from tracker.services.errors import NotFound, ValidationFailed
 
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.sql import ColumnElement, operators
 
 from tracker.extensions import db
-from tracker.models.base import shared_alias
 from tracker.models import Finding, Ticket, TicketStatus, TicketUnit, Unit, User
+from tracker.models.base import shared_alias
 from tracker.services import deadlines, scoping
 from flask_babel import gettext as _  # noqa: E402  (roll-up drill-down filters)
 from tracker.models import Inspection, Severity  # noqa: E402

@@ -30,7 +30,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms.validators import ValidationError
 
 from tracker.extensions import db
-from tracker.models.base import shared_alias
 from tracker.forms import tickets as forms
 from tracker.i18n import fmt_date
 from tracker.models import (
@@ -47,6 +46,7 @@ from tracker.models import (
     TicketStatus,
     Unit,
 )
+from tracker.models.base import shared_alias
 from tracker.prepared_statements import prepared
 from tracker.services import clock, deadlines, scoping, ticket_queries, workflow
 from tracker.services.errors import (
