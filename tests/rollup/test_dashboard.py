@@ -146,6 +146,21 @@ def test_row_links_encode_exactly_the_drill_down_parameters(world, app):
                     assert drill(measure, group) == expected
 
 
+def test_a_rows_count_link_is_the_count_link_of_its_url(world, app):
+    """A row's links are composed from pieces escaped once (CountLinks): each must be the
+    HTML `count_link` makes of the same value, URL and label, whatever the query holds."""
+    from tracker.views.dashboard import CountLinks, count_link
+
+    rows = [CountLinks("/tickets", "unit=1&year=2026"), CountLinks("/tickets", ""),
+            CountLinks("/t<&>", 'q=a"b&c=<x>'), CountLinks("/tickets", "category=none")]
+    with app.test_request_context("/dashboard"):
+        for links in rows:
+            for measure in rollup.TICKET_MEASURES:
+                for value, label in [(0, None), (1234, "待审核"), ('<b>"7"</b>', 'a"&<b>')]:
+                    assert links(value, measure, label) == count_link(
+                        value, links.url(measure), label), (links.path, measure, value)
+
+
 @pytest.mark.parametrize("value, html", [
     (None, '<span class="text-body-secondary">—</span>'), (0.0, "0.0%"), (66.666, "66.7%"),
     (100.0, "100.0%"),
