@@ -188,7 +188,7 @@ def filter_form() -> DashboardFilterForm:
     if asked.isdigit() and len(asked) < 10:
         offered = or_(offered, Unit.id == int(asked))  # a deeper unit named in a shared link
     # Read as plain rows: a province offers about 180 units, and loading them as ORM
-    # objects was a tenth of the page's CPU.
+    # objects cost about 1 ms of the page's 15 ms of CPU.
     units = db.session.execute(scoping.units(current_user).where(
         Unit.is_active.is_(True), offered).order_by(Unit.code)
         .with_only_columns(Unit.id, Unit.name, Unit.depth)).all()
