@@ -148,13 +148,20 @@ def _bucket_conditions(today: date) -> dict[str, ColumnElement[bool]]:
     open_, long_term = deadlines.is_open(), is_long_term()
     dated = and_(open_, ~long_term)
     on = planned_on()
-    this_year, cut = date(today.year, 12, 31), next_year_cut(today)
+    by_date = _dated_buckets(on, today)
     return {
-        "this_year": and_(dated, on <= this_year),
-        "by_cut": and_(dated, on > this_year, on <= cut),
-        "later": and_(dated, or_(on > cut, on.is_(None))),
+        "this_year": and_(dated, by_date["this_year"]),
+        "by_cut": and_(dated, by_date["by_cut"]),
+        "later": and_(dated, or_(by_date["later"], on.is_(None))),
         "long_term": and_(open_, long_term),
     }
+
+
+def _dated_buckets(on: ColumnElement, today: date) -> dict[str, ColumnElement[bool]]:
+    """The dated buckets (this year, by the cut, later) as comparisons of the date `on`."""
+    this_year, cut = date(today.year, 12, 31), next_year_cut(today)
+    return {"this_year": on <= this_year, "by_cut": and_(on > this_year, on <= cut),
+            "later": on > cut}
 
 
 # --- results ----------------------------------------------------------------------------
@@ -556,10 +563,7 @@ def _finding_branch(tag: int, user, scope, group_by, region_of, today, days):
     pf = per_finding.c
     in_progress = pf.state >= 3  # an open ticket
     # The bucket of the latest plan (no plan: long-term), as comparisons of the date.
-    this_year, cut = date(today.year, 12, 31), next_year_cut(today)
-    plan_in = {"this_year": pf.plan <= this_year,
-               "by_cut": and_(pf.plan > this_year, pf.plan <= cut),
-               "later": pf.plan > cut, "long_term": pf.plan.is_(None)}
+    plan_in = {**_dated_buckets(pf.plan, today), "long_term": pf.plan.is_(None)}
     columns = [
         func.count(Finding.id).label("found"),
         _n(pf.state.between(1, 2)).label("rectified"),
