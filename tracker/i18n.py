@@ -77,13 +77,14 @@ def is_chinese() -> bool:
     return active[1] if active is not None else str(get_locale()).startswith("zh")
 
 
-def fmt_date(value: date | datetime | None) -> str:
-    """2026年11月21日 in Chinese, Nov 21, 2026 in English."""
+def fmt_date(value: date | datetime | None, chinese: bool | None = None) -> str:
+    """2026年11月21日 in Chinese, Nov 21, 2026 in English. `chinese`: the language, when
+    the caller found it already (else the one in force)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = value.date()
-    if is_chinese():
+    if chinese if chinese is not None else is_chinese():
         return f"{value.year}年{value.month}月{value.day}日"
     return format_date(value, "medium")
 

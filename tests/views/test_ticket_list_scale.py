@@ -137,6 +137,45 @@ def test_past_the_counted_pages_next_follows_the_cursor(world, login, monkeypatc
     assert ticket_links(html) == expected[6:8]
 
 
+def shown(row: ticket_queries.TicketRow) -> tuple:
+    """What a ticket table shows of a row, from an ORM ticket or a TableTicket."""
+    t = row.ticket
+    names = ((t.title, t.inspection_title, t.document_number, t.lead_unit_name)
+             if isinstance(t, ticket_queries.TableTicket) else
+             (t.finding.title, t.finding.inspection.title,
+              t.finding.inspection.document_number, t.lead_unit.name))
+    return (t.id, t.status, t.is_declined, t.deadline, t.next_review_on, t.progress_percent,
+            t.submitted_on, t.updated_at, t.lead_unit_id, *names, row.is_overdue,
+            row.is_near_due, row.light)
+
+
+@pytest.mark.parametrize("sort", sorted(ticket_queries.SORTS))
+def test_a_table_page_reads_the_rows_the_full_page_reads(world, sort):
+    """`page(table=True)` (the list page's plain columns) gives the same tickets, in the
+    same order, with the same flags and cursors as the ORM rows, page after page."""
+    factories.more_tickets(world, 7, deadlines=3)
+    flt = ticket_queries.TicketFilter(sort=sort)
+    full = ticket_queries.page(world.office, flt, TODAY, 7, per_page=3)
+    table = ticket_queries.page(world.office, flt, TODAY, 7, per_page=3, table=True)
+    pages = 0
+    while True:
+        assert [shown(r) for r in table.rows] == [shown(r) for r in full.rows]
+        assert (table.total, table.next_cursor, table.prev_cursor) == (
+            full.total, full.next_cursor, full.prev_cursor)
+        pages += 1
+        if full.next_cursor is None:
+            break
+        full = ticket_queries.page(world.office, flt, TODAY, 7, per_page=3,
+                                   cursor=full.next_cursor)
+        table = ticket_queries.page(world.office, flt, TODAY, 7, per_page=3, table=True,
+                                    cursor=table.next_cursor)
+    assert pages == 3
+    back = ticket_queries.page(world.office, flt, TODAY, 7, per_page=3, table=True,
+                               cursor=table.prev_cursor)
+    assert [shown(r) for r in back.rows] == [shown(r) for r in ticket_queries.page(
+        world.office, flt, TODAY, 7, per_page=3, cursor=full.prev_cursor).rows]
+
+
 def test_a_cursor_of_another_sort_order_shows_the_first_page(world, login):
     factories.more_tickets(world, 3, deadlines=3)
     client = english(login("office"))

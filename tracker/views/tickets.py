@@ -106,25 +106,43 @@ def timing(ticket: Ticket, is_overdue: bool, today: date) -> Timing:
 
 @dataclass
 class ListedTicket:
-    """A row of a ticket table: the ticket, its flags from SQL, and its cooperating units."""
+    """A row of a ticket table: the ticket (an ORM ticket, or the list page's TableTicket),
+    its flags from SQL, its cooperating units, and the names the row shows."""
 
-    ticket: Ticket
+    ticket: Ticket | ticket_queries.TableTicket
     light: str
     is_overdue: bool
     is_near_due: bool
     timing: Timing
-    cooperating: list[Unit]
+    cooperating: list
+    title: str
+    inspection_title: str
+    document_number: str | None
+    lead_unit_name: str
 
     @property
     def is_open(self) -> bool:
         return self.ticket.status in OPEN_STATUSES
 
 
+def _names(ticket: Ticket | ticket_queries.TableTicket) -> tuple[str, str, str | None, str]:
+    """The finding's title, the inspection's title and document number, the lead unit's
+    name: read with the row (TableTicket), or from the ORM ticket's relationships, which
+    `ticket_queries` loads with it."""
+    if isinstance(ticket, ticket_queries.TableTicket):
+        return (ticket.title, ticket.inspection_title, ticket.document_number,
+                ticket.lead_unit_name)
+    inspection = ticket.finding.inspection
+    return (ticket.finding.title, inspection.title, inspection.document_number,
+            ticket.lead_unit.name)
+
+
 def listed(rows: list[ticket_queries.TicketRow], today: date) -> list[ListedTicket]:
     """Rows ready for a table; the cooperating units of all rows cost one statement."""
     cooperating = ticket_queries.load_cooperating([r.ticket for r in rows])
     return [ListedTicket(r.ticket, r.light, r.is_overdue, r.is_near_due,
-                         timing(r.ticket, r.is_overdue, today), cooperating.get(r.ticket.id, []))
+                         timing(r.ticket, r.is_overdue, today), cooperating.get(r.ticket.id, []),
+                         *_names(r.ticket))
             for r in rows]
 
 
@@ -285,13 +303,14 @@ def index():
     try:
         result = ticket_queries.page(current_user, flt, today, _near_days(),
                                      page_number=form.value("page") or 1,
-                                     per_page=form.value("per_page") or 50, cursor=cursor)
+                                     per_page=form.value("per_page") or 50, cursor=cursor,
+                                     table=True)
     except ValidationFailed:  # a cursor from another sort order, or mangled: start over
         flash(_("The link to this page of the list no longer fits the filters; showing the "
                 "first page."), "warning")
         is_valid = False
         result = ticket_queries.page(current_user, flt, today, _near_days(),
-                                     per_page=form.value("per_page") or 50)
+                                     per_page=form.value("per_page") or 50, table=True)
     status = 200 if is_valid else 400
     return render_template("tickets/list.html", form=form, result=result,
                            rows=listed(result.rows, today), today=today), status
