@@ -7,10 +7,10 @@ are left alone. A static file's compressed body is kept in memory per file versi
 (its ETag), so each one is compressed once per process.
 """
 import gzip
-from collections import OrderedDict
-from threading import Lock
 
 from flask import Flask, Response, request
+
+from tracker.lru import LruCache
 
 #: Compressed when sent: the text types the app serves.
 TEXT_TYPES = frozenset({
@@ -20,30 +20,8 @@ TEXT_TYPES = frozenset({
 #: Smaller bodies are sent as they are: the gzip header would eat the gain.
 MIN_SIZE = 500
 LEVEL = 6
+#: Compressed static files kept, by (path, ETag): a few dozen vendored files at most.
 _CACHE_SIZE = 64
-
-
-class _StaticCache:
-    """Compressed static files by (path, ETag); a few dozen vendored files at most."""
-
-    def __init__(self, size: int) -> None:
-        self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
-        self._size = size
-        self._lock = Lock()
-
-    def get(self, key):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key, value: bytes) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
 
 
 def _accepts_gzip() -> bool:
@@ -56,7 +34,7 @@ def _accepts_gzip() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    cache = _StaticCache(_CACHE_SIZE)
+    cache: LruCache[bytes] = LruCache(_CACHE_SIZE)
 
     @app.after_request
     def gzip_text(response: Response) -> Response:

@@ -267,3 +267,64 @@ def test_kept_figures_quick_to_count_need_no_note(app, world, login, keep_all, m
     html = client.get("/dashboard").get_data(as_text=True)
     assert shown(world.office).counted_at is not None  # kept, and current
     assert 'id="counted-at"' not in html
+
+
+# --- the rendered tables of kept figures --------------------------------------------------
+
+def tables(html: str) -> list[str]:
+    return re.findall(r"<table.*?</table>", html, re.S)
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """The group table rows rendered from now on (an empty cache of kept tables first: an
+    earlier test's figures, equal to these, would otherwise be found there)."""
+    from tracker.lru import LruCache
+    from tracker.views import dashboard as views
+
+    monkeypatch.setattr(views, "KEPT_TABLES", LruCache(32))
+    rows = []
+    cells = views.CountLinks.cells
+    monkeypatch.setattr(views.CountLinks, "cells",
+                        lambda self, *args: rows.append(1) or cells(self, *args))
+    return rows
+
+
+def test_the_tables_of_kept_figures_are_rendered_once_per_language(
+        world, login, keep_all, renders):
+    demo_like(world)
+    client = login("office")
+    client.get("/dashboard")  # counted for this view, and kept
+    rows = len(renders)  # the rows of one rendering of the tables
+    first = client.get("/dashboard").get_data(as_text=True)  # kept: rendered once more
+    assert rows and len(renders) == 2 * rows and tables(first)
+    again = client.get("/dashboard").get_data(as_text=True)
+    assert len(renders) == 2 * rows and tables(again) == tables(first)
+    english = client.get("/dashboard?lang=en").get_data(as_text=True)
+    assert len(renders) == 3 * rows
+    assert "Tickets by region" in english and "Tickets by region" not in first
+    client.get("/dashboard?lang=en")
+    assert len(renders) == 3 * rows
+
+
+def test_figures_counted_again_show_their_own_tables(world, login, keep_all, renders):
+    demo_like(world)
+    client = login("office")
+    client.get("/dashboard")
+    before = tables(client.get("/dashboard").get_data(as_text=True))
+    world.t1.status = "cancelled"  # moves the counts every table shows
+    db.session.commit()
+    counted_now = tables(client.get("/dashboard?fresh=1").get_data(as_text=True))
+    assert counted_now != before
+    rendered = len(renders)
+    kept = tables(client.get("/dashboard").get_data(as_text=True))
+    assert kept == counted_now and len(renders) > rendered
+
+
+def test_figures_counted_for_the_view_are_rendered_every_time(world, login, renders):
+    demo_like(world)
+    client = login("office")
+    client.get("/dashboard")
+    rendered = len(renders)
+    client.get("/dashboard")
+    assert kept_rows() == 0 and len(renders) == 2 * rendered > 0

@@ -63,6 +63,10 @@ class Figures:
     region_total: int = 0
     #: When kept figures were counted; None when counted for this view.
     counted_at: datetime | None = None
+    #: Kept figures: a digest of everything kept (numbers, labels, scope, day), which the
+    #: same figures have wherever and whenever they were counted. None when counted for
+    #: this view (or kept before digests were).
+    digest: str | None = None
     #: Kept figures: whether nothing has changed since they were counted.
     current: bool = True
     #: How long counting took, in seconds.
@@ -298,10 +302,12 @@ def _scope_of(fields: dict) -> rollup.Scope:
 
 
 def _dump(counted: Figures) -> dict:
-    return {"ranking_total": counted.ranking_total,
+    data = {"ranking_total": counted.ranking_total,
             "inspection_total": counted.inspection_total,
             "region_total": counted.region_total,
             "summaries": {name: _dump_summary(s) for name, s in counted.summaries.items()}}
+    data["digest"] = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    return data
 
 
 def _dump_summary(s: rollup.Summary) -> dict:
@@ -315,7 +321,7 @@ def _dump_summary(s: rollup.Summary) -> dict:
 def _load(data: dict) -> Figures:
     return Figures({name: _load_summary(s) for name, s in data["summaries"].items()},
                    int(data["ranking_total"]), int(data["inspection_total"]),
-                   int(data["region_total"]))
+                   int(data["region_total"]), digest=data.get("digest"))
 
 
 def _load_summary(data: dict) -> rollup.Summary:
