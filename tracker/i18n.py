@@ -84,7 +84,9 @@ def fmt_date(value: date | datetime | None, chinese: bool | None = None) -> str:
         return ""
     if isinstance(value, datetime):
         value = value.date()
-    if chinese if chinese is not None else is_chinese():
+    if chinese is None:
+        chinese = is_chinese()
+    if chinese:
         return f"{value.year}年{value.month}月{value.day}日"
     return format_date(value, "medium")
 

@@ -6,7 +6,7 @@ unit already joined, so a page of 200 costs the same few statements as a page of
 """
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from sqlalchemy import Row, Select, and_, func, or_, select
@@ -181,6 +181,10 @@ def _with_rows(statement: Select, today: date, near_days: int) -> Select:
     )
 
 
+#: The columns of a TableTicket at the start of each `_table_rows` row (the flags follow).
+_TABLE_WIDTH = len(fields(TableTicket))
+
+
 def _table_rows(page_ids, today: date, near_days: int) -> Select:
     """The rows of a page as a ticket table shows them (TableTicket, in its field order)."""
     finding, inspection, lead = _ROW_FINDING, _ROW_INSPECTION, _ROW_LEAD
@@ -298,7 +302,7 @@ def page(user: User, flt: TicketFilter, today: date, near_days: int, *, page_num
     result = result[:per_page]
     if backward:
         result.reverse()
-    rows = [TicketRow(TableTicket(*r[:13]) if table else r[0], bool(r.is_overdue),
+    rows = [TicketRow(TableTicket(*r[:_TABLE_WIDTH]) if table else r[0], bool(r.is_overdue),
                       bool(r.is_near_due), r.light) for r in result]
     next_cursor = prev_cursor = None
     if rows and (more or backward):  # backward from a cursor: the cursor's row follows

@@ -183,14 +183,13 @@ class TicketCells:
     def __init__(self, own_unit_id: int | None = None):
         self.own_unit_id = own_unit_id
         self.locale = str(get_locale())
-        self.chinese = self.locale.startswith("zh")
-        self.sep = "、" if self.chinese else ", "
+        self.chinese, self.sep = is_chinese(), list_sep()
         self.lead = escape(_("Lead unit"))
         self.coop = escape(_("Cooperating units"))
         self.deadline = escape(_("Deadline"))
         self.progress = escape(_("Progress"))
-        self.ours = tuple(f'<div class="small text-body-secondary">{escape(_(text))}</div>'
-                          for text in ("We lead", "We cooperate"))
+        self.ours = tuple(f'<div class="small text-body-secondary">{escape(text)}</div>'
+                          for text in (_("We lead"), _("We cooperate")))
         # The link of ticket 0, whose id each row's replaces: one URL build per table.
         self.href = tuple(escape(part) for part in
                           url_for("tickets.show", ticket_id=0).rsplit("0", 1))
