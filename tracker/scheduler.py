@@ -19,6 +19,7 @@ These jobs are the commit points: the services they call never commit, but for t
 recount of dashboard figures, which commits each scope's figures as it counts them.
 """
 import atexit
+import gc
 import logging
 import os
 import random
@@ -27,6 +28,7 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
@@ -131,11 +133,29 @@ def _described(created: list) -> list[str]:
     return lines
 
 
+@contextmanager
+def _young_collections_only():
+    """A batch runs with the cyclic garbage collector's automatic runs off, and only the
+    young generations are collected after it. A pass keeps the units, recipients and
+    choices it has read for its whole length (hundreds of thousands of objects), and the
+    automatic runs kept walking them: 22 s of a 115 s first pass over 1,000,000 tickets.
+    Whatever a batch leaves in cycles is young when it ends, and collected then."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect(1)
+        if enabled:
+            gc.enable()
+
+
 def _run_step(step, ctx: reminders.PassContext, after: int,
               tell: Callable[[str], None] | None) -> tuple[int, int | None]:
     for attempt in range(STEP_ATTEMPTS):
         try:
-            created, cursor = step(ctx, after)
+            with _young_collections_only():
+                created, cursor = step(ctx, after)
             lines = _described(created) if tell is not None else []
             db.session.commit()
             for line in lines:

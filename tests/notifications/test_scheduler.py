@@ -1,4 +1,5 @@
 """One scheduler at a time (the lease), where it runs, and the run-reminders command."""
+import gc
 from datetime import timedelta
 
 import click
@@ -94,3 +95,24 @@ def test_run_reminders_refuses_a_malformed_moment(app):
                                             ("2026-11-21T08:00+00:00", 8)])
 def test_now_is_read_in_the_office_zone_unless_given(app, text, hour_utc):
     assert scheduler.parse_now(text).hour == hour_utc
+
+
+def test_a_batch_runs_without_automatic_collections_and_leaves_them_on(app):
+    seen = []
+
+    def step(ctx, after):
+        seen.append(gc.isenabled())
+        return [], None
+
+    assert scheduler._run_step(step, None, 0, None) == (0, None)
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_a_failing_batch_leaves_automatic_collections_on(app):
+    def step(ctx, after):
+        raise ValueError("broken rule")
+
+    with pytest.raises(ValueError):
+        scheduler._run_step(step, None, 0, None)
+    assert gc.isenabled()

@@ -12,10 +12,10 @@ from typing import Callable, Iterable
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from tracker import i18n
+from tracker import bulk, i18n
 from tracker.extensions import db
 from tracker.models import (
     AuditEvent,
@@ -445,7 +445,7 @@ def for_users(users: Iterable[User], kind: NotificationKind, render: Callable, *
 
 @dataclass
 class Written:
-    """A notification as `write` inserted it (rows go in with executemany, so no ORM object
+    """A notification as `write` inserted it (rows go in in bulk, so no ORM object
     is built): what the scheduler's report and the daily digest need."""
 
     id: int | None
@@ -474,10 +474,10 @@ def write(intents: list[Intent], now: datetime | None = None, *,
           org: dict[NotificationKind, Choice] | None = None,
           with_ids: bool = False, checked: bool = False,
           choices: Callable[[set[int]], dict[int, Own]] | None = None) -> list[Written]:
-    """Insert the notifications whose natural key is new, each with its deliveries, with
-    one multi-row INSERT per table. Flushes; never commits. A concurrent writer of the same
-    key makes the insert fail with an IntegrityError: the caller rolls back and runs again,
-    finding it written.
+    """Insert the notifications whose natural key is new, each with its deliveries, in
+    one bulk insert per table (`bulk.insert_rows`: COPY on PostgreSQL). Flushes; never
+    commits. A concurrent writer of the same key makes the insert fail with an
+    IntegrityError: the caller rolls back and runs again, finding it written.
 
     Group intents for a unit without a robot (or a kind the office keeps out of the
     groups) are dropped before the database is asked anything; a message is rendered only
@@ -537,7 +537,7 @@ def write(intents: list[Intent], now: datetime | None = None, *,
                                        else DeliveryStatus.PENDING)
                 else:
                     outbox[key] = (DeliveryChannel.WEBHOOK, None, DeliveryStatus.PENDING)
-    db.session.execute(insert(Notification), rows)
+    bulk.insert_rows(db.session, Notification.__table__, rows)
     if outbox or with_ids:
         ids = {}
         keys = [w.dedup_key for w in written]
@@ -547,7 +547,7 @@ def write(intents: list[Intent], now: datetime | None = None, *,
         for item in written:
             item.id = ids[item.dedup_key]
         if outbox:
-            db.session.execute(insert(Delivery), [
+            bulk.insert_rows(db.session, Delivery.__table__, [
                 {"notification_id": ids[key], "channel": channel, "target": target,
                  "status": status, "attempts": 0, "next_attempt_at": now, "created_at": now}
                 for key, (channel, target, status) in outbox.items()])

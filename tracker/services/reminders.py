@@ -153,7 +153,8 @@ class PassContext:
 
 def _kept(kept: dict, keys: Iterable, load: Callable[[set], dict]) -> dict:
     """`kept`, with what `load` reads for the keys it does not hold yet."""
-    missing = set(keys) - kept.keys()
+    # Not `set(keys) - kept.keys()`: that copies every key kept so far, on every batch.
+    missing = {key for key in keys if key not in kept}
     if missing:
         kept.update(load(missing))
     return kept
