@@ -117,43 +117,45 @@ def _per_language(badge: Callable[..., Markup]) -> Callable[..., Markup]:
     return kept
 
 
-def _text(message: str, **values) -> Markup:
-    return escape(_(message)) % values
-
-
-#: A ticket's light: (badge classes, message) by light, for an open ticket.
-_LIGHTS = {"red": ("text-bg-danger light-badge", "Overdue"),
-           "yellow": ("text-bg-warning light-badge", "Near due")}
+def _html(text: str, **values) -> Markup:
+    """A translation (`_("…")`, written out so that `make messages` finds it), escaped,
+    with its values put in."""
+    return escape(text) % values
 
 
 @_per_language
 def ticket_light(value: str, is_open: bool = True) -> Markup:
     """The traffic light of a ticket (Finished once it is closed or cancelled)."""
     if not is_open:
-        return Markup('<span class="badge text-bg-secondary">%s</span>') % _text("Finished")
-    classes, message = _LIGHTS.get(value, ("text-bg-success light-badge", "On track"))
-    return Markup('<span class="badge %s">● %s</span>') % (classes, _text(message))
+        return Markup('<span class="badge text-bg-secondary">%s</span>') % _html(_("Finished"))
+    if value == "red":
+        classes, text = "text-bg-danger light-badge", _("Overdue")
+    elif value == "yellow":
+        classes, text = "text-bg-warning light-badge", _("Near due")
+    else:
+        classes, text = "text-bg-success light-badge", _("On track")
+    return Markup('<span class="badge %s">● %s</span>') % (classes, _html(text))
 
 
 @_per_language
 def ticket_timing(t) -> Markup:
     """Days left, overdue or waited (`views.tickets.Timing`)."""
     if t.kind == "overdue":
-        return Markup('<span class="text-danger fw-semibold">%s</span>') % _text(
-            "%(n)s days overdue", n=t.days)
+        return Markup('<span class="text-danger fw-semibold">%s</span>') % _html(
+            _("%(n)s days overdue"), n=t.days)
     if t.kind == "due_today":
-        return Markup('<span class="text-warning-emphasis fw-semibold">%s</span>') % _text(
-            "Due today")
+        return Markup('<span class="text-warning-emphasis fw-semibold">%s</span>') % _html(
+            _("Due today"))
     if t.kind == "left":
-        return _text("%(n)s days left", n=t.days)
+        return _html(_("%(n)s days left"), n=t.days)
     quiet = Markup('<span class="text-body-secondary">%s</span>')
     if t.kind == "waited":
-        return quiet % (_text("Submitted today") if t.days == 0
-                        else _text("Waiting for %(n)s days", n=t.days))
+        return quiet % (_html(_("Submitted today")) if t.days == 0
+                        else _html(_("Waiting for %(n)s days"), n=t.days))
     if t.kind == "closed":
-        return quiet % _text("Closed")
+        return quiet % _html(_("Closed"))
     if t.kind == "cancelled":
-        return quiet % _text("Cancelled")
+        return quiet % _html(_("Cancelled"))
     return quiet % "—"
 
 
@@ -162,8 +164,8 @@ def _status_badge(status, is_declined: bool) -> Markup:
     html = Markup('<span class="badge rounded-pill status-badge status-%s">%s</span>') % (
         status.value, status_label(status))
     if is_declined and status.value == "assigned":
-        html += Markup(' <span class="badge text-bg-dark">%s</span>') % _text(
-            "Declined, awaiting reassignment")
+        html += Markup(' <span class="badge text-bg-dark">%s</span>') % _html(
+            _("Declined, awaiting reassignment"))
     return html
 
 
