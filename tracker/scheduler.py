@@ -139,7 +139,9 @@ def _young_collections_only():
     young generations are collected after it. A pass keeps the units, recipients and
     choices it has read for its whole length (hundreds of thousands of objects), and the
     automatic runs kept walking them: 22 s of a 115 s first pass over 1,000,000 tickets.
-    Whatever a batch leaves in cycles is young when it ends, and collected then."""
+    Whatever a batch leaves in cycles is young when it ends, and collected then. The switch
+    is the process's: under `make run` the web threads go without automatic runs for the
+    length of a batch too (a fraction of a second)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
