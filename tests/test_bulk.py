@@ -3,7 +3,7 @@ elsewhere, and read back exactly as an ORM insert of the same values would."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,23 @@ def test_pending_orm_changes_go_in_first(app):
     insert_rows(db.session, Notification.__table__, [_row(user.id, "bulk")])
     ids = dict(db.session.execute(select(Notification.dedup_key, Notification.id)).all())
     assert ids["pending"] < ids["bulk"]
+
+
+def test_the_rows_count_as_one_statement_to_the_engines_statement_events(app):
+    user = factories.user("office", "office", factories.unit("P", "省", UnitKind.PROVINCE))
+    db.session.flush()
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        insert_rows(db.session, Notification.__table__,
+                    [_row(user.id, "one"), _row(user.id, "two")])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(seen) == 1 and "notifications" in seen[0]
 
 
 @pytest.mark.skipif(not TestConfig.SQLALCHEMY_DATABASE_URI.startswith("postgresql"),

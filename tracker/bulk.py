@@ -10,12 +10,13 @@ The values go through each column type's bind processing, as they would in an IN
 (aware datetimes stored as naive UTC, enums as their values), so a row reads back the same
 whichever way it went in. COPY runs on the session's own connection, inside its
 transaction: a rollback removes the rows like any other statement's, and a unique key
-already written fails the COPY with the same IntegrityError as an INSERT would.
+already written fails the COPY with the same IntegrityError as an INSERT would. The engine
+does not run the COPY itself, so its statement events are fired for it here: whatever
+listens to them (the statement counts of the tests and the benchmark, the read-only COMMIT
+at the end of a request) sees it as one statement, as it sees an INSERT.
 """
 from sqlalchemy import Table, exc, insert
 from sqlalchemy.orm import Session
-
-from tracker import prepared_statements
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
@@ -36,17 +37,23 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
     quote = dialect.identifier_preparer
     statement = (f"COPY {quote.format_table(table)} "
                  f"({', '.join(quote.format_column(c) for c in columns)}) FROM STDIN")
-    # Not seen by the engine's statement events: the transaction is marked as written here.
-    prepared_statements.mark_written(connection)
     try:
-        with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                values = [row[name] for name in names]
-                for i, process in processed:
-                    if values[i] is not None:
-                        values[i] = process(values[i])
-                copy.write_row(values)
+        with connection.connection.cursor() as cursor:
+            _announce(connection, cursor, statement)
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    values = [row[name] for name in names]
+                    for i, process in processed:
+                        if values[i] is not None:
+                            values[i] = process(values[i])
+                    copy.write_row(values)
     except dialect.loaded_dbapi.Error as error:
         # What an INSERT would raise: IntegrityError for a duplicate key, and so on.
         raise exc.DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error,
                                       dialect=dialect) from error
+
+
+def _announce(connection, cursor, statement: str) -> None:
+    """Fire the engine's `before_cursor_execute` for a statement it does not run itself
+    (no execution context: there is none; no parameters: the rows follow the statement)."""
+    connection.dispatch.before_cursor_execute(connection, cursor, statement, (), None, False)

@@ -79,12 +79,6 @@ def end_read_only(session) -> bool:
     return True
 
 
-def mark_written(connection: Connection) -> None:
-    """Record that the connection's transaction wrote, for a statement the engine's events
-    do not see (COPY): its end is then left to the session."""
-    connection.info[_WROTE] = True
-
-
 def _connected(dbapi_connection, record) -> None:
     dbapi_connection.prepare_threshold = _NEVER_BY_ITSELF
 
