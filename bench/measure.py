@@ -26,13 +26,11 @@ from tracker.extensions import db
 from tracker.models import (
     AuditEvent,
     Delivery,
-    Finding,
     Inspection,
     InspectionKind,
     Notification,
     NotificationSetting,
     Ticket,
-    TicketUnit,
     Unit,
     UnitClosure,
     User,

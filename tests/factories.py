@@ -106,9 +106,6 @@ def build_world() -> SimpleNamespace:
     return w
 
 
-
-
-
 def more_tickets(world: SimpleNamespace, count: int, *, deadlines: int = 4) -> list[int]:
     """`count` more tickets led by K1, one finding each, their deadlines spread over the
     next `deadlines` days so that some share one (ties are part of what lists must order).

@@ -5,7 +5,7 @@ the request's keyword arguments from the objects a role sees ("in") or must not 
 and whether the route names an object at all (routes without one are called once)."""
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Callable
 

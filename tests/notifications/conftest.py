@@ -180,4 +180,3 @@ def threaded_app(app, tmp_path):
     with other.app_context():
         db.session.remove()
         db.engine.dispose()
-

@@ -288,4 +288,3 @@ def test_overdue_follows_the_configured_zone(app, world, frozen_today, monkeypat
     monkeypatch.setitem(app.config, "TIMEZONE", "UTC")
     assert flags(ticket) == {"is_overdue": False, "is_near_due": True, "light": "yellow"}
     assert ticket.id not in listed(world.office, overdue=True)
-

@@ -1,7 +1,6 @@
 """The ticket list at scale (issue 6): the unit picker that replaced the whole-scope unit
 selects, keyset links for deep pages, the capped total, and the edit form's unit pickers."""
 import re
-from datetime import timedelta
 
 import flask_babel
 import pytest

@@ -312,13 +312,15 @@ def printable():
 def _series(summary: rollup.Summary) -> list[dict]:
     drill = Drill(summary)
     rows = []
-    for g in summary.groups:
-        t = g.tickets
+    for group in summary.groups:
+        t = group.tickets
         rows.append({
-            "label": g.label, "total": t.total, "closed": t.closed, "overdue": t.overdue,
-            "open": t.open - t.overdue, "rate": t.completion_rate, "light": g.light,
-            "urls": {"closed": drill("status:closed", g), "overdue": drill("overdue", g),
-                     "open": drill("open", g), "total": drill("total", g)},
+            "label": group.label, "total": t.total, "closed": t.closed,
+            "overdue": t.overdue, "open": t.open - t.overdue, "rate": t.completion_rate,
+            "light": group.light,
+            "urls": {"closed": drill("status:closed", group),
+                     "overdue": drill("overdue", group), "open": drill("open", group),
+                     "total": drill("total", group)},
         })
     return rows
 
