@@ -2,9 +2,10 @@
 transaction of the change itself."""
 from datetime import date
 
+from tests import factories
 from tests.notifications.conftest import notes
 from tracker.extensions import db
-from tracker.models import Delivery, NotificationKind, Notification
+from tracker.models import Delivery, NotificationKind, Notification, Role
 from tracker.services import notifications, workflow
 
 K = NotificationKind
@@ -24,6 +25,20 @@ def test_news_is_rolled_back_with_the_change(world):
     assert len(notes(K.DECLINED)) == 1
     db.session.rollback()
     assert notes(K.DECLINED) == []
+
+
+def test_each_unit_is_overseen_by_every_user_of_its_nearest_covering_level(world):
+    second = factories.user("city_office_2", Role.OFFICE, world.c1_office, scope=world.c1)
+    factories.user("retired", Role.OFFICE, world.c1_office, scope=world.k1).is_active_user = False
+    db.session.flush()
+    offices = notifications.overseers([world.k1.id, world.d1.id, world.k2.id], Role.OFFICE)
+    supervisors = notifications.overseers([world.k1.id, world.p.id], Role.SUPERVISOR)
+    # K1 and D1: both of C1's offices (K1's own office is inactive); K2: the province's.
+    assert {unit: [u.id for u in users] for unit, users in offices.items()} == {
+        world.k1.id: [world.city_office.id, second.id],
+        world.d1.id: [world.city_office.id, second.id], world.k2.id: [world.office.id]}
+    assert [u.id for u in supervisors[world.k1.id]] == [world.supervisor.id]
+    assert supervisors[world.p.id] == []  # nobody supervises the province itself
 
 
 def test_decline_tells_the_nearest_office(world):

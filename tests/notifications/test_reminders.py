@@ -280,7 +280,6 @@ def test_reminder_due_on_a_holiday_moves_to_the_working_day_before(world, run_pa
     assert reminder.offset_days == 1
 
 
-
 # --- at scale: a pass after a complete one looks only at what can have become due ---------
 
 def test_pass_that_finds_nothing_new_renders_nothing(world, run_pass, monkeypatch):
@@ -339,3 +338,28 @@ def test_a_pass_reads_each_units_recipients_once_however_many_batches_name_it(
     assert report.counts["overdue"] >= 10  # the unit's user and the supervisor, each ticket
     # The unit's users, its supervisors, its offices: one read each, not one per batch.
     assert len(reads) == 3, reads
+
+
+def test_every_reminder_names_its_tickets_unit_finding_person_and_source(world, run_pass):
+    other = factories.inspection(world.p_office, title="2026年学校安全专项督导")
+    other.document_number = "甘教督函〔2026〕7号"
+    fnd = factories.finding(other, number=5, title="校舍安全隐患整改不到位")
+    soon = factories.ticket(world.office, fnd, world.k1, deadline=date(2026, 12, 24))
+    late = factories.ticket(world.office, fnd, world.k1, deadline=TODAY)
+    owing = factories.ticket(world.office, fnd, world.k1, deadline=date(2026, 12, 31))
+    for ticket in (soon, late, owing):
+        ticket.responsible_person = "杨永福"
+    db.session.flush()
+    workflow.acknowledge(world.unit_k1, owing.id, owing.version)
+    db.session.commit()
+    run_pass("2026-12-21T08:00")  # 3 days before, 30 days after, report owed since the 5th
+    reminders = {K.DUE_SOON, K.OVERDUE, K.ESCALATION_SUPERVISOR, K.ESCALATION_OFFICE,
+                 K.UNACKNOWLEDGED, K.REPORT_OWED}
+    written = [n for ticket in (soon, late, owing) for n in notes(ticket_id=ticket.id)
+               if n.kind in reminders]
+    assert {n.kind for n in written} == reminders
+    for n in written:
+        text = n.subject + n.body
+        assert "城关区" in text and "校舍安全隐患整改不到位" in text, n.kind
+        assert "杨永福" in n.body and "2026年学校安全专项督导" in n.body, n.kind
+        assert "甘教督函〔2026〕7号" in n.body, n.kind
