@@ -224,10 +224,11 @@ Step = Callable[[PassContext, int], tuple[list[notifications.Written], int | Non
 # anti-join on the outbox *before* anything is loaded or rendered. So a pass that finds
 # nothing new reads nothing but ids. What comes back is read as plain columns (never ORM
 # tickets). The rules whose every candidate is owed a message read what the messages
-# mention in the same query (`_page(facts=True)`); the others read it for a batch only when one
-# of its messages is actually new. Where that anti-join covers the whole key but its recipient
-# (before the deadline, overdue and escalated, report owed), `notifications.write` is told
-# so and looks nothing up again; for the other rules it checks each recipient's full key.
+# mention in the same query (`_page(facts=True)`); the others read it for a batch only
+# when one of its messages is actually new. Where that anti-join covers the whole key but
+# its recipient (before the deadline, overdue and escalated, report owed),
+# `notifications.write` is told so and looks nothing up again; for the other rules it
+# checks each recipient's full key.
 # A recipient who joins a unit after a reminder was written for a ticket gets the next
 # one of that ticket, not that one again.
 
