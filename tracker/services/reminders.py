@@ -224,11 +224,11 @@ Step = Callable[[PassContext, int], tuple[list[notifications.Written], int | Non
 # anti-join on the outbox *before* anything is loaded or rendered. So a pass that finds
 # nothing new reads nothing but ids. What comes back is read as plain columns (never ORM
 # tickets). The rules whose every candidate is owed a message read what the messages
-# mention in the same query (`_page(facts=True)`); the others read it for a batch only
-# when one of its messages is actually new. Where that anti-join covers the whole key but
-# its recipient (before the deadline, overdue and escalated, report owed),
-# `notifications.write` is told so and looks nothing up again; for the other rules it
-# checks each recipient's full key.
+# mention in the same query (`_page(facts=True)`, then `_subject` per row); the others
+# read it for a batch only when one of its messages is actually new. Where that anti-join
+# covers the whole key but its recipient (before the deadline, overdue and escalated,
+# report owed), `notifications.write` is told so and looks nothing up again; for the other
+# rules it checks each recipient's full key.
 # A recipient who joins a unit after a reminder was written for a ticket gets the next
 # one of that ticket, not that one again.
 
@@ -318,13 +318,6 @@ class Subjects:
     def __init__(self, ids: Iterable[int]):
         self.ids = list(dict.fromkeys(ids))
         self._found: dict[int, Subject] | None = None
-
-    @classmethod
-    def of(cls, rows) -> "Subjects":
-        """The tickets of candidate rows read with their facts (`_page(facts=True)`)."""
-        subjects = cls(())
-        subjects._found = {r.id: _subject(r) for r in rows}
-        return subjects
 
     def __getitem__(self, ticket_id: int) -> Subject:
         if self._found is None:
@@ -433,7 +426,7 @@ def before_deadline(ctx: PassContext, after: int):
     rows, cursor = _page(ctx, select(*_TICKET).where(
         deadlines.near_due(ctx.today, horizon), narrow, ~_written(kind, due, offset_of)),
         Ticket.id, after, facts=True)
-    subjects = Subjects.of(rows)
+    subjects = {r.id: _subject(r) for r in rows}  # read with the batch
     lead_ids = {r.lead_unit_id for r in rows}
     units, people = ctx.units(lead_ids), ctx.unit_users(lead_ids)
     intents: list[Intent] = []
@@ -476,7 +469,7 @@ def overdue(ctx: PassContext, after: int):
         .where(deadlines.overdue(ctx.today), *narrow,
                or_(owes_notice, owes_supervisor, owes_office)),
         Ticket.id, after, facts=True)
-    subjects = Subjects.of(rows)
+    subjects = {r.id: _subject(r) for r in rows}  # read with the batch
     units = ctx.units(r.lead_unit_id for r in rows)
     people = ctx.unit_users(r.lead_unit_id for r in rows if r.owes_notice)
     escalated = {r.lead_unit_id for r in rows if r.owes_supervisor or r.owes_office}
@@ -531,7 +524,7 @@ def unacknowledged(ctx: PassContext, after: int):
     rows, cursor = _page(ctx, select(*_TICKET, Ticket.assigned_at).where(
         Ticket.status == S.ASSIGNED, Ticket.is_declined.is_(False), Ticket.assigned_at < latest,
         *narrow, ~told), Ticket.id, after, facts=True)
-    subjects = Subjects.of(rows)
+    subjects = {r.id: _subject(r) for r in rows}  # read with the batch
     lead_ids = {r.lead_unit_id for r in rows}
     units, people = ctx.units(lead_ids), ctx.unit_users(lead_ids)
     intents: list[Intent] = []
@@ -576,7 +569,7 @@ def report_owed(ctx: PassContext, after: int):
         Ticket.assigned_at < ctx.day_start(due.replace(day=1)), *narrow, ~reported.exists(),
         ~_written(K.REPORT_OWED.value, literal(due, Date), None)), Ticket.id, after,
         facts=True)
-    subjects = Subjects.of(rows)
+    subjects = {r.id: _subject(r) for r in rows}  # read with the batch
     lead_ids = {r.lead_unit_id for r in rows}
     units, people = ctx.units(lead_ids), ctx.unit_users(lead_ids)
     intents: list[Intent] = []
